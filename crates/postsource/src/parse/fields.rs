@@ -1,0 +1,234 @@
+//! Field interpretation: one complete line at a time, the buffers of the block being
+//! read, and dispatch on a blank line (WHATWG "Interpreting an event stream" and
+//! "Dispatch the event").
+
+use alloc::collections::VecDeque;
+use alloc::string::String;
+use core::mem;
+
+use bytes::Bytes;
+
+use super::{Event, Frame, Limits, ParseError};
+use crate::Utf8Bytes;
+
+const MESSAGE: Utf8Bytes = Utf8Bytes::from_static("message");
+
+/// The spec's data buffer, without the trailing LF it would strip at dispatch.
+#[derive(Debug, Default)]
+enum Data {
+    /// No `data` field yet: a blank line dispatches nothing.
+    #[default]
+    None,
+    /// Exactly one `data` line: kept as a zero-copy slice where it can be.
+    One(Utf8Bytes),
+    /// Several lines, joined with LF.
+    Many(String),
+}
+
+#[derive(Debug)]
+pub(super) struct Fields {
+    data: Data,
+    data_len: usize,
+    /// `None` stands for the empty event type buffer (dispatched as `message`).
+    event_type: Option<Utf8Bytes>,
+    /// The spec's "last event ID buffer", set by `id:` as soon as it is read.
+    id_buffer: Utf8Bytes,
+    /// `id:` was read in this block (so `id_buffer` may differ from `last_id`).
+    id_seen: bool,
+    /// The event source's "last event ID string", set from the buffer at dispatch.
+    last_id: Utf8Bytes,
+    retry: Option<u64>,
+    /// The block went over a limit: it is dropped at its blank line.
+    dropping: bool,
+}
+
+impl Fields {
+    pub(super) fn new() -> Self {
+        Fields {
+            data: Data::None,
+            data_len: 0,
+            event_type: None,
+            id_buffer: Utf8Bytes::new(),
+            id_seen: false,
+            last_id: Utf8Bytes::new(),
+            retry: None,
+            dropping: false,
+        }
+    }
+
+    pub(super) fn last_event_id(&self) -> &Utf8Bytes {
+        &self.last_id
+    }
+
+    pub(super) fn set_last_event_id(&mut self, id: Utf8Bytes) {
+        self.id_buffer = id.clone();
+        self.last_id = id;
+        self.id_seen = false;
+    }
+
+    pub(super) fn retry(&self) -> Option<u64> {
+        self.retry
+    }
+
+    /// Something in the current block would be lost if the stream ended now.
+    pub(super) fn pending(&self) -> bool {
+        !matches!(self.data, Data::None) || self.event_type.is_some() || self.id_seen || self.dropping
+    }
+
+    /// A block that went over a limit is discarded whole, at its blank line.
+    pub(super) fn drop_event(&mut self) {
+        self.data = Data::None;
+        self.data_len = 0;
+        self.dropping = true;
+    }
+
+    /// EOF: pending data is discarded and the next stream starts from the last event
+    /// id that was actually dispatched.
+    pub(super) fn end_of_stream(&mut self) {
+        self.data = Data::None;
+        self.data_len = 0;
+        self.event_type = None;
+        self.dropping = false;
+        if self.id_seen {
+            self.id_buffer = self.last_id.clone();
+            self.id_seen = false;
+        }
+    }
+
+    /// Interpret one line (without its line ending). `chunk` is the buffer `line`
+    /// lies in, when it is one, so values can be sliced out of it without copying.
+    pub(super) fn line(
+        &mut self,
+        line: &[u8],
+        chunk: Option<&Bytes>,
+        limits: &Limits,
+        out: &mut VecDeque<Result<Frame, ParseError>>,
+    ) {
+        // The common case first: `data:` with a value.
+        if let Some(value) = line.strip_prefix(b"data:") {
+            self.push_data(strip_one_space(value), chunk, limits, out);
+            return;
+        }
+        if line.is_empty() {
+            self.dispatch(out);
+            return;
+        }
+        let (name, value) = match memchr::memchr(b':', line) {
+            Some(0) => {
+                if limits.comments {
+                    out.push_back(Ok(Frame::Comment(text(
+                        strip_one_space(&line[1..]),
+                        chunk,
+                    ))));
+                }
+                return;
+            }
+            Some(colon) => (&line[..colon], strip_one_space(&line[colon + 1..])),
+            None => (line, &b""[..]),
+        };
+        match name {
+            b"data" => self.push_data(value, chunk, limits, out),
+            b"event" => {
+                self.event_type = (!value.is_empty()).then(|| text(value, chunk));
+            }
+            b"id" => {
+                if memchr::memchr(0, value).is_none() {
+                    self.id_buffer = text(value, chunk);
+                    self.id_seen = true;
+                }
+            }
+            b"retry" => {
+                if !value.is_empty() && value.iter().all(u8::is_ascii_digit) {
+                    let ms = value.iter().fold(0u64, |ms, d| {
+                        ms.saturating_mul(10).saturating_add(u64::from(d - b'0'))
+                    });
+                    self.retry = Some(ms);
+                    out.push_back(Ok(Frame::Retry(ms)));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn push_data(
+        &mut self,
+        value: &[u8],
+        chunk: Option<&Bytes>,
+        limits: &Limits,
+        out: &mut VecDeque<Result<Frame, ParseError>>,
+    ) {
+        if self.dropping {
+            return;
+        }
+        let len = match self.data {
+            Data::None => value.len(),
+            _ => self.data_len + 1 + value.len(),
+        };
+        if len > limits.max_event_size {
+            self.drop_event();
+            out.push_back(Err(ParseError::EventTooLarge {
+                limit: limits.max_event_size,
+            }));
+            return;
+        }
+        self.data_len = len;
+        self.data = match mem::take(&mut self.data) {
+            Data::None => Data::One(text(value, chunk)),
+            Data::One(first) => {
+                let mut joined = String::with_capacity(len.max(64));
+                joined.push_str(&first);
+                joined.push('\n');
+                push_lossy(&mut joined, value);
+                Data::Many(joined)
+            }
+            Data::Many(mut joined) => {
+                joined.push('\n');
+                push_lossy(&mut joined, value);
+                Data::Many(joined)
+            }
+        };
+    }
+
+    fn dispatch(&mut self, out: &mut VecDeque<Result<Frame, ParseError>>) {
+        if self.id_seen {
+            self.last_id = self.id_buffer.clone();
+            self.id_seen = false;
+        }
+        let event_type = self.event_type.take();
+        let data = mem::take(&mut self.data);
+        self.data_len = 0;
+        if mem::take(&mut self.dropping) {
+            return;
+        }
+        let data = match data {
+            Data::None => return,
+            Data::One(data) => data,
+            Data::Many(joined) => Utf8Bytes::from(joined),
+        };
+        out.push_back(Ok(Frame::Event(Event {
+            event: event_type.unwrap_or(MESSAGE),
+            data,
+            last_event_id: self.last_id.clone(),
+        })));
+    }
+}
+
+/// "If value starts with a U+0020 SPACE character, remove it from value."
+fn strip_one_space(value: &[u8]) -> &[u8] {
+    value.strip_prefix(b" ").unwrap_or(value)
+}
+
+/// A field value as text: sliced out of the chunk when it lies in one, else copied.
+fn text(value: &[u8], chunk: Option<&Bytes>) -> Utf8Bytes {
+    match chunk {
+        Some(chunk) => Utf8Bytes::from_bytes_lossy(chunk.slice_ref(value)),
+        None => Utf8Bytes::from_slice_lossy(value),
+    }
+}
+
+fn push_lossy(out: &mut String, value: &[u8]) {
+    match core::str::from_utf8(value) {
+        Ok(s) => out.push_str(s),
+        Err(_) => out.push_str(&String::from_utf8_lossy(value)),
+    }
+}
