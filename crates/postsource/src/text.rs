@@ -44,6 +44,14 @@ impl Utf8Bytes {
         Ok(Utf8Bytes(bytes))
     }
 
+    /// Wraps `bytes` without checking it.
+    ///
+    /// # Safety
+    /// `bytes` must be valid UTF-8.
+    pub(crate) unsafe fn from_utf8_unchecked(bytes: Bytes) -> Self {
+        Utf8Bytes(bytes)
+    }
+
     /// Decodes `bytes` as UTF-8, replacing each invalid sequence with U+FFFD as the
     /// WHATWG "UTF-8 decode" does. Valid input is wrapped without copying.
     pub fn from_bytes_lossy(bytes: Bytes) -> Self {

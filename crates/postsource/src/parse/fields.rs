@@ -2,13 +2,10 @@
 //! read, and dispatch on a blank line (WHATWG "Interpreting an event stream" and
 //! "Dispatch the event").
 
-use alloc::collections::VecDeque;
 use alloc::string::String;
 use core::mem;
 
-use bytes::Bytes;
-
-use super::{Event, Frame, Limits, ParseError};
+use super::{Chunk, Event, Frame, Limits, ParseError};
 use crate::Utf8Bytes;
 
 const MESSAGE: Utf8Bytes = Utf8Bytes::from_static("message");
@@ -100,39 +97,36 @@ impl Fields {
     pub(super) fn line(
         &mut self,
         line: &[u8],
-        chunk: Option<&Bytes>,
+        chunk: Option<&Chunk<'_>>,
         limits: &Limits,
-        out: &mut VecDeque<Result<Frame, ParseError>>,
-    ) {
+    ) -> Option<Result<Frame, ParseError>> {
         // The common case first: `data:` with a value.
         if let Some(value) = line.strip_prefix(b"data:") {
-            self.push_data(strip_one_space(value), chunk, limits, out);
-            return;
+            return self.push_data(strip_one_space(value), chunk, limits);
         }
         if line.is_empty() {
-            self.dispatch(out);
-            return;
+            return self.dispatch().map(Ok);
         }
-        let (name, value) = match memchr::memchr(b':', line) {
+        // Every field name the spec knows is at most five bytes long, so a colon
+        // further in means a field to ignore: no need to search the whole line.
+        let head = &line[..line.len().min(6)];
+        let (name, value) = match head.iter().position(|&b| b == b':') {
             Some(0) => {
-                if limits.comments {
-                    out.push_back(Ok(Frame::Comment(text(
-                        strip_one_space(&line[1..]),
-                        chunk,
-                    ))));
-                }
-                return;
+                return limits
+                    .comments
+                    .then(|| Ok(Frame::Comment(text(strip_one_space(&line[1..]), chunk))));
             }
             Some(colon) => (&line[..colon], strip_one_space(&line[colon + 1..])),
-            None => (line, &b""[..]),
+            None if line.len() <= 5 => (line, &b""[..]),
+            None => return None,
         };
         match name {
-            b"data" => self.push_data(value, chunk, limits, out),
+            b"data" => return self.push_data(value, chunk, limits),
             b"event" => {
                 self.event_type = (!value.is_empty()).then(|| text(value, chunk));
             }
             b"id" => {
-                if memchr::memchr(0, value).is_none() {
+                if !value.contains(&0) {
                     self.id_buffer = text(value, chunk);
                     self.id_seen = true;
                 }
@@ -143,22 +137,22 @@ impl Fields {
                         ms.saturating_mul(10).saturating_add(u64::from(d - b'0'))
                     });
                     self.retry = Some(ms);
-                    out.push_back(Ok(Frame::Retry(ms)));
+                    return Some(Ok(Frame::Retry(ms)));
                 }
             }
             _ => {}
         }
+        None
     }
 
     fn push_data(
         &mut self,
         value: &[u8],
-        chunk: Option<&Bytes>,
+        chunk: Option<&Chunk<'_>>,
         limits: &Limits,
-        out: &mut VecDeque<Result<Frame, ParseError>>,
-    ) {
+    ) -> Option<Result<Frame, ParseError>> {
         if self.dropping {
-            return;
+            return None;
         }
         let len = match self.data {
             Data::None => value.len(),
@@ -166,10 +160,9 @@ impl Fields {
         };
         if len > limits.max_event_size {
             self.drop_event();
-            out.push_back(Err(ParseError::EventTooLarge {
+            return Some(Err(ParseError::EventTooLarge {
                 limit: limits.max_event_size,
             }));
-            return;
         }
         self.data_len = len;
         self.data = match mem::take(&mut self.data) {
@@ -187,9 +180,10 @@ impl Fields {
                 Data::Many(joined)
             }
         };
+        None
     }
 
-    fn dispatch(&mut self, out: &mut VecDeque<Result<Frame, ParseError>>) {
+    fn dispatch(&mut self) -> Option<Frame> {
         if self.id_seen {
             self.last_id = self.id_buffer.clone();
             self.id_seen = false;
@@ -198,18 +192,18 @@ impl Fields {
         let data = mem::take(&mut self.data);
         self.data_len = 0;
         if mem::take(&mut self.dropping) {
-            return;
+            return None;
         }
         let data = match data {
-            Data::None => return,
+            Data::None => return None,
             Data::One(data) => data,
             Data::Many(joined) => Utf8Bytes::from(joined),
         };
-        out.push_back(Ok(Frame::Event(Event {
+        Some(Frame::Event(Event {
             event: event_type.unwrap_or(MESSAGE),
             data,
             last_event_id: self.last_id.clone(),
-        })));
+        }))
     }
 }
 
@@ -219,9 +213,9 @@ fn strip_one_space(value: &[u8]) -> &[u8] {
 }
 
 /// A field value as text: sliced out of the chunk when it lies in one, else copied.
-fn text(value: &[u8], chunk: Option<&Bytes>) -> Utf8Bytes {
+fn text(value: &[u8], chunk: Option<&Chunk<'_>>) -> Utf8Bytes {
     match chunk {
-        Some(chunk) => Utf8Bytes::from_bytes_lossy(chunk.slice_ref(value)),
+        Some(chunk) => chunk.text(value),
         None => Utf8Bytes::from_slice_lossy(value),
     }
 }

@@ -34,6 +34,7 @@ mod scan;
 
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
+use core::ops::Range;
 
 use bytes::Bytes;
 
@@ -109,10 +110,18 @@ enum Bom {
 const BOM: &[u8; 3] = b"\xEF\xBB\xBF";
 
 /// The streaming parser. See the [module docs](self) for an example.
+///
+/// Parsing is lazy: [`feed`](Parser::feed) only queues the chunk, and each call of
+/// [`next`](Iterator::next) parses just far enough to return one frame.
 #[derive(Debug)]
 pub struct Parser {
     fields: Fields,
-    out: VecDeque<Result<Frame, ParseError>>,
+    /// The chunk being parsed.
+    cur: Cursor,
+    /// Chunks fed but not reached yet.
+    queued: VecDeque<Bytes>,
+    /// Frames of a stream that [`finish`](Parser::finish) parsed before ending it.
+    backlog: VecDeque<Result<Frame, ParseError>>,
     /// The start of a line that continues in a later chunk.
     partial: Vec<u8>,
     /// Dropping bytes up to the next line ending (the line went over the limit).
@@ -121,6 +130,21 @@ pub struct Parser {
     pending_cr: bool,
     bom: Bom,
     limits: Limits,
+}
+
+/// Where parsing stands in the current chunk.
+#[derive(Debug, Default)]
+struct Cursor {
+    bytes: Bytes,
+    /// Where the scan began (after a BOM or the LF of a split CRLF).
+    base: usize,
+    /// The start of the next line.
+    start: usize,
+    scanner: scan::Scanner,
+    /// Where an LF would complete the CRLF ended by the previous line.
+    crlf_at: usize,
+    /// A span of the chunk known to be UTF-8, checked once when first needed.
+    utf8: Option<Range<usize>>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -141,7 +165,9 @@ impl Parser {
     pub fn new() -> Self {
         Parser {
             fields: Fields::new(),
-            out: VecDeque::new(),
+            cur: Cursor::default(),
+            queued: VecDeque::new(),
+            backlog: VecDeque::new(),
             partial: Vec::new(),
             skipping_line: false,
             pending_cr: false,
@@ -186,7 +212,8 @@ impl Parser {
     }
 
     /// The last event id as of the latest dispatch: what a reconnection sends as
-    /// `Last-Event-ID` (when it is not empty).
+    /// `Last-Event-ID` (when it is not empty). Frames not yet taken with
+    /// [`next`](Iterator::next) have not been dispatched.
     pub fn last_event_id(&self) -> &Utf8Bytes {
         self.fields.last_event_id()
     }
@@ -196,71 +223,34 @@ impl Parser {
         self.fields.retry()
     }
 
-    /// Parse a chunk of the stream. Complete frames become available from
-    /// [`next`](Iterator::next); an unfinished line is kept for the next chunk.
+    /// Add a chunk of the stream. Complete frames become available from
+    /// [`next`](Iterator::next); an unfinished line waits for the next chunk.
     pub fn feed(&mut self, chunk: Bytes) {
-        let bytes: &[u8] = &chunk;
-        let mut pos = match self.bom {
-            Bom::Done => 0,
-            Bom::Matching(_) => match self.skip_bom(bytes) {
-                Some(pos) => pos,
-                None => return,
-            },
-        };
-        if self.pending_cr && pos < bytes.len() {
-            self.pending_cr = false;
-            if bytes[pos] == b'\n' {
-                pos += 1;
-            }
+        if chunk.is_empty() {
+            return;
         }
-        while pos < bytes.len() {
-            let rest = &bytes[pos..];
-            let Some(len) = scan::find_line_end(rest) else {
-                self.keep_partial(rest);
-                return;
-            };
-            let line = &rest[..len];
-            if self.skipping_line {
-                self.skipping_line = false;
-            } else if self.partial.is_empty() {
-                if line.len() > self.limits.max_line_len {
-                    self.line_too_long();
-                } else {
-                    self.fields
-                        .line(line, Some(&chunk), &self.limits, &mut self.out);
-                }
-            } else if self.partial.len() + line.len() > self.limits.max_line_len {
-                self.partial.clear();
-                self.line_too_long();
-            } else {
-                self.partial.extend_from_slice(line);
-                self.fields
-                    .line(&self.partial, None, &self.limits, &mut self.out);
-                self.clear_partial();
-            }
-            pos += len + 1;
-            if rest[len] == b'\r' {
-                if pos == bytes.len() {
-                    self.pending_cr = true;
-                } else if bytes[pos] == b'\n' {
-                    pos += 1;
-                }
-            }
+        if self.cur.start < self.cur.bytes.len() || !self.queued.is_empty() {
+            self.queued.push_back(chunk);
+        } else {
+            self.begin(chunk);
         }
     }
 
-    /// Parse a borrowed chunk (copied once into a [`Bytes`]).
+    /// Add a borrowed chunk (copied once into a [`Bytes`]).
     pub fn feed_slice(&mut self, chunk: &[u8]) {
         self.feed(Bytes::copy_from_slice(chunk));
     }
 
-    /// The stream has ended (EOF, or the connection dropped). Anything not yet
-    /// dispatched is discarded, as the spec requires, and the parser is ready for a
-    /// new stream (a reconnection): the last event id and `retry` are kept, and a
-    /// BOM is allowed again. Frames already produced stay available.
+    /// The stream has ended (EOF, or the connection dropped). Everything fed is
+    /// parsed; what was not dispatched is discarded, as the spec requires; and the
+    /// parser is ready for a new stream (a reconnection): the last event id and
+    /// `retry` are kept, and a BOM is allowed again. Frames not yet taken stay
+    /// available from [`next`](Iterator::next).
     pub fn finish(&mut self) -> StreamEnd {
+        while let Some(frame) = self.parse_next() {
+            self.backlog.push_back(frame);
+        }
         let truncated = !self.partial.is_empty() || self.skipping_line || self.fields.pending();
-        self.partial.clear();
         self.clear_partial();
         self.skipping_line = false;
         self.pending_cr = false;
@@ -273,21 +263,99 @@ impl Parser {
         }
     }
 
-    /// Frames produced and not yet taken.
-    pub fn pending_frames(&self) -> usize {
-        self.out.len()
+    /// Make `chunk` the current one: past a BOM at the start of the stream, and
+    /// past the LF of a CRLF that the previous chunk split.
+    fn begin(&mut self, chunk: Bytes) {
+        let mut start = match self.bom {
+            Bom::Done => 0,
+            Bom::Matching(_) => self.skip_bom(&chunk),
+        };
+        if self.pending_cr && start < chunk.len() {
+            self.pending_cr = false;
+            if chunk[start] == b'\n' {
+                start += 1;
+            }
+        }
+        self.cur = Cursor {
+            bytes: chunk,
+            base: start,
+            start,
+            scanner: scan::Scanner::new(),
+            crlf_at: usize::MAX,
+            utf8: None,
+        };
     }
 
-    /// Returns `None` when the chunk ended while the BOM might still be arriving.
-    fn skip_bom(&mut self, bytes: &[u8]) -> Option<usize> {
+    /// Parse until one frame is complete, or everything fed is used up.
+    fn parse_next(&mut self) -> Option<Result<Frame, ParseError>> {
+        loop {
+            let cur = &mut self.cur;
+            let bytes: &[u8] = &cur.bytes;
+            let Some(end) = cur.scanner.next(&bytes[cur.base..]).map(|i| cur.base + i) else {
+                // The chunk is used up: keep its unfinished line, move on.
+                let rest = bytes.len().saturating_sub(cur.start);
+                let overflow = self.keep_partial_of_current(rest);
+                self.cur.start = self.cur.bytes.len();
+                if overflow.is_some() {
+                    return overflow;
+                }
+                let next = self.queued.pop_front()?;
+                self.begin(next);
+                continue;
+            };
+            let start = cur.start;
+            cur.start = end + 1;
+            if bytes[end] == b'\r' {
+                if end + 1 == bytes.len() {
+                    self.pending_cr = true;
+                } else {
+                    cur.crlf_at = end + 1;
+                }
+            } else if end == cur.crlf_at {
+                continue;
+            }
+            let line = &bytes[start..end];
+            if self.skipping_line {
+                self.skipping_line = false;
+                continue;
+            }
+            let frame = if self.partial.is_empty() {
+                if line.len() > self.limits.max_line_len {
+                    Some(self.line_too_long())
+                } else {
+                    let utf8 = cur.utf8.get_or_insert_with(|| utf8_span(bytes, start));
+                    let chunk = Chunk {
+                        bytes: &cur.bytes,
+                        utf8: utf8.clone(),
+                    };
+                    self.fields.line(line, Some(&chunk), &self.limits)
+                }
+            } else if self.partial.len() + line.len() > self.limits.max_line_len {
+                self.partial.clear();
+                Some(self.line_too_long())
+            } else {
+                self.partial.extend_from_slice(line);
+                let frame = self.fields.line(&self.partial, None, &self.limits);
+                self.clear_partial();
+                frame
+            };
+            if frame.is_some() {
+                return frame;
+            }
+        }
+    }
+
+    /// Returns the BOM's length when the chunk starts with (the rest of) one.
+    fn skip_bom(&mut self, bytes: &[u8]) -> usize {
         let Bom::Matching(mut seen) = self.bom else {
-            return Some(0);
+            return 0;
         };
         let mut pos = 0;
         while usize::from(seen) < BOM.len() {
             let Some(&b) = bytes.get(pos) else {
+                // The chunk ended while the BOM might still be arriving.
                 self.bom = Bom::Matching(seen);
-                return None;
+                return pos;
             };
             if b != BOM[usize::from(seen)] {
                 // Not a BOM after all: the bytes held back start the first line.
@@ -298,28 +366,29 @@ impl Parser {
             pos += 1;
         }
         self.bom = Bom::Done;
-        Some(pos)
+        pos
     }
 
-    fn keep_partial(&mut self, rest: &[u8]) {
-        if self.skipping_line {
-            return;
+    /// Keep the last `len` bytes of the current chunk as the start of a line.
+    fn keep_partial_of_current(&mut self, len: usize) -> Option<Result<Frame, ParseError>> {
+        if self.skipping_line || len == 0 {
+            return None;
         }
-        if self.partial.len() + rest.len() > self.limits.max_line_len {
-            self.partial.clear();
+        if self.partial.len() + len > self.limits.max_line_len {
             self.clear_partial();
-            self.line_too_long();
             self.skipping_line = true;
-        } else {
-            self.partial.extend_from_slice(rest);
+            return Some(self.line_too_long());
         }
+        let bytes = &self.cur.bytes;
+        self.partial.extend_from_slice(&bytes[bytes.len() - len..]);
+        None
     }
 
-    fn line_too_long(&mut self) {
+    fn line_too_long(&mut self) -> Result<Frame, ParseError> {
         self.fields.drop_event();
-        self.out.push_back(Err(ParseError::LineTooLong {
+        Err(ParseError::LineTooLong {
             limit: self.limits.max_line_len,
-        }));
+        })
     }
 
     /// Empty the line buffer, and give its memory back after a long line.
@@ -331,10 +400,47 @@ impl Parser {
     }
 }
 
+/// A chunk that lines are sliced out of, and the part of it known to be UTF-8
+/// (so values inside it need no check of their own).
+pub(crate) struct Chunk<'a> {
+    bytes: &'a Bytes,
+    utf8: Range<usize>,
+}
+
+impl Chunk<'_> {
+    /// `value`, a subslice of this chunk, as text: zero-copy, checked only when it
+    /// lies outside the span already known to be UTF-8.
+    fn text(&self, value: &[u8]) -> Utf8Bytes {
+        let start = value.as_ptr() as usize - self.bytes.as_ptr() as usize;
+        let end = start + value.len();
+        let bytes = self.bytes.slice(start..end);
+        if self.utf8.start <= start && end <= self.utf8.end {
+            // SAFETY: a slice of a UTF-8 span cut at ASCII bytes (line ends, `:`, space)
+            // is UTF-8.
+            unsafe { Utf8Bytes::from_utf8_unchecked(bytes) }
+        } else {
+            Utf8Bytes::from_bytes_lossy(bytes)
+        }
+    }
+}
+
+/// The longest UTF-8 prefix of `bytes[from..]`, as a range of `bytes`.
+fn utf8_span(bytes: &[u8], from: usize) -> Range<usize> {
+    let rest = &bytes[from..];
+    let valid = match core::str::from_utf8(rest) {
+        Ok(_) => rest.len(),
+        Err(e) => e.valid_up_to(),
+    };
+    from..from + valid
+}
+
 impl Iterator for Parser {
     type Item = Result<Frame, ParseError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.out.pop_front()
+        match self.backlog.pop_front() {
+            Some(frame) => Some(frame),
+            None => self.parse_next(),
+        }
     }
 }
