@@ -28,10 +28,9 @@ pub(super) struct Fields {
     data_len: usize,
     /// `None` stands for the empty event type buffer (dispatched as `message`).
     event_type: Option<Utf8Bytes>,
-    /// The spec's "last event ID buffer", set by `id:` as soon as it is read.
-    id_buffer: Utf8Bytes,
-    /// `id:` was read in this block (so `id_buffer` may differ from `last_id`).
-    id_seen: bool,
+    /// The spec's "last event ID buffer" where this block set it with `id:`; else the
+    /// buffer equals `last_id` (it is never reset, only overwritten).
+    block_id: Option<Utf8Bytes>,
     /// The event source's "last event ID string", set from the buffer at dispatch.
     last_id: Utf8Bytes,
     retry: Option<u64>,
@@ -45,8 +44,7 @@ impl Fields {
             data: Data::None,
             data_len: 0,
             event_type: None,
-            id_buffer: Utf8Bytes::new(),
-            id_seen: false,
+            block_id: None,
             last_id: Utf8Bytes::new(),
             retry: None,
             dropping: false,
@@ -58,9 +56,8 @@ impl Fields {
     }
 
     pub(super) fn set_last_event_id(&mut self, id: Utf8Bytes) {
-        self.id_buffer = id.clone();
+        self.block_id = None;
         self.last_id = id;
-        self.id_seen = false;
     }
 
     pub(super) fn retry(&self) -> Option<u64> {
@@ -69,7 +66,9 @@ impl Fields {
 
     /// Something in the current block would be lost if the stream ended now.
     pub(super) fn pending(&self) -> bool {
-        !matches!(self.data, Data::None) || self.event_type.is_some() || self.id_seen || self.dropping
+        !matches!(self.data, Data::None) || self.event_type.is_some()
+            || self.block_id.is_some()
+            || self.dropping
     }
 
     /// A block that went over a limit is discarded whole, at its blank line.
@@ -86,10 +85,7 @@ impl Fields {
         self.data_len = 0;
         self.event_type = None;
         self.dropping = false;
-        if self.id_seen {
-            self.id_buffer = self.last_id.clone();
-            self.id_seen = false;
-        }
+        self.block_id = None;
     }
 
     /// Interpret one line (without its line ending). `chunk` is the buffer `line`
@@ -127,8 +123,7 @@ impl Fields {
             }
             b"id" => {
                 if !value.contains(&0) {
-                    self.id_buffer = text(value, chunk);
-                    self.id_seen = true;
+                    self.block_id = Some(text(value, chunk));
                 }
             }
             b"retry" => {
@@ -184,9 +179,8 @@ impl Fields {
     }
 
     fn dispatch(&mut self) -> Option<Frame> {
-        if self.id_seen {
-            self.last_id = self.id_buffer.clone();
-            self.id_seen = false;
+        if let Some(id) = self.block_id.take() {
+            self.last_id = id;
         }
         let event_type = self.event_type.take();
         let data = mem::take(&mut self.data);
