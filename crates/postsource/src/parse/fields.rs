@@ -113,31 +113,31 @@ impl Fields {
                     .then(|| Ok(Frame::Comment(text(strip_one_space(&line[1..]), chunk))));
             }
             Some(colon) => (&line[..colon], strip_one_space(&line[colon + 1..])),
-            None if line.len() <= 5 => (line, &b""[..]),
+            // The empty value is sliced from the line so that it lies in the chunk.
+            None if line.len() <= 5 => (line, &line[line.len()..]),
             None => return None,
         };
         match name {
-            b"data" => return self.push_data(value, chunk, limits),
+            b"data" => self.push_data(value, chunk, limits),
             b"event" => {
                 self.event_type = (!value.is_empty()).then(|| text(value, chunk));
+                None
             }
-            b"id" => {
-                if !value.contains(&0) {
-                    self.block_id = Some(text(value, chunk));
-                }
+            // "If the field value does not contain U+0000 NULL, then set the last event
+            // ID buffer to the field value. Otherwise, ignore the field."
+            b"id" if !value.contains(&0) => {
+                self.block_id = Some(text(value, chunk));
+                None
             }
-            b"retry" => {
-                if !value.is_empty() && value.iter().all(u8::is_ascii_digit) {
-                    let ms = value.iter().fold(0u64, |ms, d| {
-                        ms.saturating_mul(10).saturating_add(u64::from(d - b'0'))
-                    });
-                    self.retry = Some(ms);
-                    return Some(Ok(Frame::Retry(ms)));
-                }
+            b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
+                let ms = value.iter().fold(0u64, |ms, d| {
+                    ms.saturating_mul(10).saturating_add(u64::from(d - b'0'))
+                });
+                self.retry = Some(ms);
+                Some(Ok(Frame::Retry(ms)))
             }
-            _ => {}
+            _ => None,
         }
-        None
     }
 
     fn push_data(
