@@ -66,7 +66,8 @@ impl Fields {
 
     /// Something in the current block would be lost if the stream ended now.
     pub(super) fn pending(&self) -> bool {
-        !matches!(self.data, Data::None) || self.event_type.is_some()
+        !matches!(self.data, Data::None)
+            || self.event_type.is_some()
             || self.block_id.is_some()
             || self.dropping
     }

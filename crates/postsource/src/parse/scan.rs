@@ -59,11 +59,9 @@ fn classify(bytes: &[u8], start: usize) -> u64 {
 }
 
 fn classify_scalar(block: &[u8]) -> u64 {
-    block
-        .iter()
-        .take(64)
-        .enumerate()
-        .fold(0, |mask, (i, &b)| mask | (u64::from(b == b'\n' || b == b'\r') << i))
+    block.iter().take(64).enumerate().fold(0, |mask, (i, &b)| {
+        mask | (u64::from(b == b'\n' || b == b'\r') << i)
+    })
 }
 
 #[cfg(not(target_arch = "x86_64"))]
