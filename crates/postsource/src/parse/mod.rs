@@ -250,7 +250,10 @@ impl Parser {
         while let Some(frame) = self.parse_next() {
             self.backlog.push_back(frame);
         }
-        let truncated = !self.partial.is_empty() || self.skipping_line || self.fields.pending();
+        // Bytes of a BOM still held back are an unterminated line (U+FFFD) too.
+        let held_bom = matches!(self.bom, Bom::Matching(seen) if seen > 0);
+        let truncated =
+            held_bom || !self.partial.is_empty() || self.skipping_line || self.fields.pending();
         self.clear_partial();
         self.skipping_line = false;
         self.pending_cr = false;
