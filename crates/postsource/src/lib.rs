@@ -10,6 +10,11 @@
 //!   `no_std` with `alloc`. Bring your own HTTP stack.
 //! - [`encode`]: the server side — events to bytes, refusing anything that would
 //!   break the framing.
+//! - [`protocol`]: the connection policy (response checks, reconnection, backoff,
+//!   Last-Event-ID, timeouts) as a sans-IO state machine with time as an input,
+//!   shared by the native client and the browser build.
+//! - `client` (feature `client`, on by default): an `EventSource` for tokio and
+//!   reqwest over any HTTP method, a `futures::Stream` of events with a close handle.
 //!
 //! ```
 //! use postsource::encode::Message;
@@ -32,8 +37,11 @@
 
 extern crate alloc;
 
+#[cfg(feature = "client")]
+pub mod client;
 pub mod encode;
 pub mod parse;
+pub mod protocol;
 mod text;
 
 pub use parse::{Event, Frame, ParseError, Parser, StreamEnd};

@@ -1,0 +1,115 @@
+//! The request a source sends, kept as plain parts so it can be sent again on
+//! each reconnection, rewritten by the reconnect hook, and redirected by hand.
+
+use bytes::Bytes;
+use http::Method;
+use http::header::{self, HeaderMap, HeaderValue};
+use url::Url;
+
+/// A request about to be sent again: the hook given to
+/// [`EventSourceBuilder::reconnect_request`](super::EventSourceBuilder::reconnect_request)
+/// may change any part. It starts as the original request with `Last-Event-ID`
+/// set to the last event id (and removed when there is none).
+#[derive(Clone, Debug)]
+pub struct ReconnectRequest {
+    /// The method.
+    pub method: Method,
+    /// The URL.
+    pub url: Url,
+    /// The headers.
+    pub headers: HeaderMap,
+    /// The body.
+    pub body: Option<Bytes>,
+    pub(super) attempt: u32,
+    pub(super) last_event_id: crate::Utf8Bytes,
+}
+
+impl ReconnectRequest {
+    /// The reconnection attempt (1 = the first after a healthy stream).
+    pub fn attempt(&self) -> u32 {
+        self.attempt
+    }
+
+    /// The last event id ("" for none).
+    pub fn last_event_id(&self) -> &str {
+        &self.last_event_id
+    }
+
+    /// Turn it into a GET without a body (and without the body's headers): how
+    /// MCP's streamable HTTP resumes a POST's stream.
+    pub fn into_get(&mut self) {
+        self.method = Method::GET;
+        self.body = None;
+        strip_body_headers(&mut self.headers);
+    }
+}
+
+/// The parts of one request; cheap to clone (the body is `Bytes`).
+#[derive(Clone, Debug)]
+pub(super) struct Parts {
+    pub method: Method,
+    pub url: Url,
+    pub headers: HeaderMap,
+    pub body: Option<Bytes>,
+}
+
+impl Parts {
+    pub fn to_reqwest(&self) -> reqwest::Request {
+        let mut req = reqwest::Request::new(self.method.clone(), self.url.clone());
+        *req.headers_mut() = self.headers.clone();
+        *req.body_mut() = self.body.clone().map(reqwest::Body::from);
+        req
+    }
+
+    /// The request for a reconnection, before the user's hook.
+    pub fn resume(&self, attempt: u32, last_event_id: &crate::Utf8Bytes) -> ReconnectRequest {
+        let mut headers = self.headers.clone();
+        set_last_event_id(&mut headers, last_event_id);
+        ReconnectRequest {
+            method: self.method.clone(),
+            url: self.url.clone(),
+            headers,
+            body: self.body.clone(),
+            attempt,
+            last_event_id: last_event_id.clone(),
+        }
+    }
+}
+
+impl From<ReconnectRequest> for Parts {
+    fn from(r: ReconnectRequest) -> Self {
+        Parts {
+            method: r.method,
+            url: r.url,
+            headers: r.headers,
+            body: r.body,
+        }
+    }
+}
+
+pub(super) fn set_last_event_id(headers: &mut HeaderMap, id: &str) {
+    const NAME: &str = "last-event-id";
+    // An id with characters a header cannot carry (the parser allows any but
+    // NUL, LF and CR) is not sent: better no resume than a failed request.
+    match HeaderValue::from_str(id) {
+        Ok(value) if !id.is_empty() => {
+            headers.insert(NAME, value);
+        }
+        _ => {
+            headers.remove(NAME);
+        }
+    }
+}
+
+/// Fetch's "request-body-header names", removed with the body.
+pub(super) fn strip_body_headers(headers: &mut HeaderMap) {
+    for name in [
+        header::CONTENT_TYPE,
+        header::CONTENT_LENGTH,
+        header::CONTENT_ENCODING,
+        header::CONTENT_LANGUAGE,
+        header::CONTENT_LOCATION,
+    ] {
+        headers.remove(name);
+    }
+}
