@@ -72,6 +72,23 @@ impl Fields {
             || self.dropping
     }
 
+    /// No field of a block has been read: the next event starts from scratch.
+    pub(super) fn is_idle(&self) -> bool {
+        matches!(self.data, Data::None)
+            && self.event_type.is_none()
+            && self.block_id.is_none()
+            && !self.dropping
+    }
+
+    /// The event of a block that is one `data` line (see `Parser::single_line_event`).
+    pub(super) fn single_line_event(&self, data: Utf8Bytes) -> Event {
+        Event {
+            event: MESSAGE,
+            data,
+            last_event_id: self.last_id.clone(),
+        }
+    }
+
     /// A block that went over a limit is discarded whole, at its blank line.
     pub(super) fn drop_event(&mut self) {
         self.data = Data::None;
@@ -203,7 +220,7 @@ impl Fields {
 }
 
 /// "If value starts with a U+0020 SPACE character, remove it from value."
-fn strip_one_space(value: &[u8]) -> &[u8] {
+pub(super) fn strip_one_space(value: &[u8]) -> &[u8] {
     value.strip_prefix(b" ").unwrap_or(value)
 }
 

@@ -21,9 +21,13 @@ pub(super) struct Scanner {
 }
 
 impl Scanner {
-    /// A scanner at the start of a slice.
-    pub(super) fn new() -> Self {
-        Scanner::default()
+    /// A scanner that reports the line ends at or after `offset`.
+    pub(super) fn at(offset: usize) -> Self {
+        Scanner {
+            block: offset,
+            mask: 0,
+            loaded: false,
+        }
     }
 
     /// The next CR or LF in `bytes`.
@@ -31,7 +35,7 @@ impl Scanner {
     pub(super) fn next(&mut self, bytes: &[u8]) -> Option<usize> {
         if !self.loaded {
             self.loaded = true;
-            self.mask = classify(bytes, 0);
+            self.mask = classify(bytes, self.block);
         }
         loop {
             if self.mask != 0 {
@@ -115,7 +119,7 @@ mod tests {
                     .filter(|(_, b)| **b == b'\n' || **b == b'\r')
                     .map(|(i, _)| i)
                     .collect();
-                let mut scanner = Scanner::new();
+                let mut scanner = Scanner::at(0);
                 let found: Vec<usize> = core::iter::from_fn(|| scanner.next(&bytes)).collect();
                 assert_eq!(found, expected, "len {len}");
             }
