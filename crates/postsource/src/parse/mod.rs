@@ -453,6 +453,7 @@ pub(crate) struct Chunk<'a> {
 impl Chunk<'_> {
     /// `value`, a subslice of this chunk, as text: zero-copy, checked only when it
     /// lies outside the span already known to be UTF-8.
+    #[inline]
     fn text(&self, value: &[u8]) -> Utf8Bytes {
         let start = value.as_ptr() as usize - self.bytes.as_ptr() as usize;
         let end = start + value.len();
