@@ -1,0 +1,172 @@
+// PostSource: an EventSource that can POST, on the postsource Rust core (wasm).
+//
+// This file is the module's public entry. wasm-bindgen cannot make a Rust type
+// subclass EventTarget, so this thin layer does only that: it owns the
+// EventTarget, the on* properties and the event objects, and forwards the wasm
+// Core's calls (open, message, error, close) as DOM events. Connecting, parsing,
+// timeouts and reconnection all happen in Rust, and so do the order guarantees
+// (nothing after close, error before the close of the same cause, close exactly
+// once). The one ordering rule kept here: a close() called from inside a listener
+// delivers `close` after that event has reached its other listeners.
+import initCore, { Core } from './postsource_web_core.js';
+
+// Loads postsource_web_core_bg.wasm next to this file before any import resolves,
+// so `new PostSource()` works right after the import.
+await initCore();
+
+const RAW_HEADERS = Symbol('headers as getAllResponseHeaders() text');
+
+function originOf(url) {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return '';
+  }
+}
+
+function headerLines(headers) {
+  let text = '';
+  for (const [name, value] of headers) text += `${name}: ${value}\r\n`;
+  return text;
+}
+
+/** An EventSource for any method, headers and body. See postsource.d.ts. */
+export class PostSource extends EventTarget {
+  #core;
+  #closed = false;
+  #lastEventId = '';
+  #origin = '';
+  #handlers = {};
+  #depth = 0;
+  #pendingClose = null;
+  #url;
+  #withCredentials;
+
+  constructor(url, options = {}) {
+    super();
+    this.#url = new URL(url, globalThis.location?.href).href;
+    this.#withCredentials =
+      options.credentials === 'include' || (!options.credentials && !!options.withCredentials);
+    const sink = {
+      open: (status, headers, finalUrl) => {
+        this.#origin = originOf(finalUrl || this.#url);
+        const shown = options[RAW_HEADERS] ? headerLines(headers) : headers;
+        this.#fire('open', { status, headers: shown, url: finalUrl || this.#url });
+      },
+      message: (type, data, lastEventId) => {
+        this.#dispatch(new MessageEvent(type, { data, lastEventId, origin: this.#origin }));
+      },
+      error: (kind, reason, status, body, delay) => {
+        const reconnecting = delay >= 0;
+        this.#fire('error', {
+          kind, reason, message: reason, status, body, reconnecting,
+          delay: reconnecting ? delay : undefined,
+        });
+      },
+      close: (reason) => {
+        const core = this.#core;
+        this.#closed = true;
+        if (core) {
+          this.#lastEventId = core.lastEventId;
+          // Not inside the call that is still borrowing the core.
+          queueMicrotask(() => core.free());
+        }
+        const event = Object.assign(new Event('close'), { reason });
+        // close() from a listener: `close` follows that event's other listeners,
+        // so it is never seen before an event already being delivered.
+        if (this.#depth > 0) this.#pendingClose = event;
+        else this.#dispatch(event);
+      },
+    };
+    this.#core = new Core(this.#url, options, sink);
+    this.#lastEventId = this.#core.lastEventId;
+    const signal = options.signal;
+    if (signal) {
+      // Later, never synchronously: listeners are not attached yet.
+      const abort = () => queueMicrotask(() => this.#closed || this.#core.abort());
+      if (signal.aborted) abort();
+      else signal.addEventListener('abort', abort, { once: true });
+    }
+  }
+
+  #fire(type, fields) {
+    this.#dispatch(Object.assign(new Event(type), fields));
+  }
+
+  #dispatch(event) {
+    this.#depth += 1;
+    try {
+      this.dispatchEvent(event);
+    } finally {
+      this.#depth -= 1;
+    }
+    const pending = this.#depth === 0 && this.#pendingClose;
+    if (pending) {
+      this.#pendingClose = null;
+      this.dispatchEvent(pending);
+    }
+  }
+
+  /** The absolute URL of the request. */
+  get url() {
+    return this.#url;
+  }
+
+  /** True when credentials are "include" (EventSource's withCredentials). */
+  get withCredentials() {
+    return this.#withCredentials;
+  }
+
+  /** 0 CONNECTING, 1 OPEN, 2 CLOSED. */
+  get readyState() {
+    return this.#closed ? 2 : this.#core.readyState;
+  }
+
+  /** The last event id, sent as Last-Event-ID when reconnecting. */
+  get lastEventId() {
+    return this.#closed ? this.#lastEventId : this.#core.lastEventId;
+  }
+
+  /** Abort the request now. Fires `close` (reason "aborted") once; then nothing. */
+  close() {
+    if (!this.#closed) this.#core.close();
+  }
+
+  static {
+    for (const [name, value] of [['CONNECTING', 0], ['OPEN', 1], ['CLOSED', 2]]) {
+      Object.defineProperty(this, name, { value, enumerable: true });
+      Object.defineProperty(this.prototype, name, { value, enumerable: true });
+    }
+    for (const type of ['open', 'message', 'error', 'close']) {
+      Object.defineProperty(this.prototype, `on${type}`, {
+        configurable: true,
+        enumerable: true,
+        get() {
+          return this.#handlers[type] ?? null;
+        },
+        set(handler) {
+          const old = this.#handlers[type];
+          if (old) this.removeEventListener(type, old);
+          this.#handlers[type] = typeof handler === 'function' ? handler : null;
+          if (this.#handlers[type]) this.addEventListener(type, this.#handlers[type]);
+        },
+      });
+    }
+  }
+}
+
+/**
+ * The XMLHttpRequest-helper pattern on PostSource: same options (timeout in ms),
+ * no reconnection by default, and `open` carrying headers as
+ * getAllResponseHeaders() text. Returns the PostSource (an EventTarget).
+ */
+export function XhrSource(url, options = {}) {
+  return new PostSource(url, { reconnect: 'never', ...options, [RAW_HEADERS]: true });
+}
+
+/**
+ * For code written for wasm-bindgen's `--target web` convention
+ * (`import init, { PostSource } from ...; await init();`): the module is already
+ * initialised when the import resolves, so this only resolves.
+ */
+export default async function init() {}
