@@ -1,0 +1,49 @@
+//! `-o data`: only each event's data, then a newline — the shape `| jq` and shell
+//! loops want. `-i` puts the status and headers first, as `curl -i` does. Errors are
+//! reported on stderr so they never mix with the data.
+
+use std::io::{self, Write};
+
+use super::{Item, Sink, status_text};
+
+/// The data writer.
+pub struct Data {
+    out: Box<dyn Write + Send>,
+    include: bool,
+}
+
+impl Data {
+    /// Writes to `out`; `include` prints the response head on each open.
+    pub fn new(out: Box<dyn Write + Send>, include: bool) -> Self {
+        Data { out, include }
+    }
+}
+
+impl Sink for Data {
+    fn write(&mut self, item: &Item) -> io::Result<()> {
+        match item {
+            Item::Event(ev) => {
+                self.out.write_all(ev.data.as_bytes())?;
+                self.out.write_all(b"\n")?;
+            }
+            Item::Open(open) if self.include => {
+                write_head(&mut self.out, open)?;
+            }
+            Item::Error(failure) => {
+                eprintln!("postsource: {}", failure.message);
+                return Ok(());
+            }
+            _ => return Ok(()),
+        }
+        self.out.flush()
+    }
+}
+
+/// `HTTP 200 OK`, the headers, a blank line.
+pub(crate) fn write_head(out: &mut dyn Write, open: &super::Open) -> io::Result<()> {
+    writeln!(out, "HTTP {}", status_text(open.status))?;
+    for (name, value) in &open.headers {
+        writeln!(out, "{name}: {value}")?;
+    }
+    writeln!(out)
+}

@@ -1,0 +1,330 @@
+//! `-o pretty`: the stream laid out for reading.
+//!
+//! Each event is a header line — type, id, time since start — followed by its data,
+//! indented; data that is a JSON object or array is pretty-printed and coloured.
+//! Comments and `retry:` are dimmed, reconnections and errors stand out, and the run
+//! ends with a summary. Colour is decided once (terminal, `NO_COLOR`, `--color`);
+//! without it the layout is the same plain text, fit for logs and CI.
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+use std::time::{Duration, Instant};
+
+use anstyle::{AnsiColor, Effects, Style};
+use serde_json::Value;
+
+use super::status::{Phase, StatusLine};
+use super::{Item, Sink, status_text};
+
+/// The colours of pretty output; all plain when colour is off.
+#[derive(Clone, Copy, Debug)]
+pub struct Palette {
+    on: bool,
+}
+
+const fn fg(color: AnsiColor) -> Style {
+    Style::new().fg_color(Some(anstyle::Color::Ansi(color)))
+}
+
+const EVENT: Style = fg(AnsiColor::Cyan).effects(Effects::BOLD);
+const ID: Style = fg(AnsiColor::Yellow);
+const DIM: Style = Style::new().effects(Effects::DIMMED);
+const KEY: Style = fg(AnsiColor::Blue);
+const STRING: Style = fg(AnsiColor::Green);
+const NUMBER: Style = fg(AnsiColor::Magenta);
+const LITERAL: Style = fg(AnsiColor::Yellow);
+const OK: Style = fg(AnsiColor::Green).effects(Effects::BOLD);
+const WARN: Style = fg(AnsiColor::Yellow).effects(Effects::BOLD);
+const BAD: Style = fg(AnsiColor::Red).effects(Effects::BOLD);
+const BOLD: Style = Style::new().effects(Effects::BOLD);
+
+impl Palette {
+    /// Colours on or off.
+    pub fn new(on: bool) -> Self {
+        Palette { on }
+    }
+
+    fn paint(&self, out: &mut String, style: Style, text: &str) {
+        if self.on {
+            let _ = write!(out, "{}{text}{}", style.render(), style.render_reset());
+        } else {
+            out.push_str(text);
+        }
+    }
+}
+
+/// The pretty writer.
+pub struct Pretty {
+    out: Box<dyn Write + Send>,
+    include: bool,
+    palette: Palette,
+    status: Option<StatusLine>,
+    start: Instant,
+    events: u64,
+    buf: String,
+}
+
+impl Pretty {
+    /// Writes to `out`, measuring time from `start`.
+    pub fn new(
+        out: Box<dyn Write + Send>,
+        include: bool,
+        palette: Palette,
+        status: Option<StatusLine>,
+        start: Instant,
+    ) -> Self {
+        Pretty {
+            out,
+            include,
+            palette,
+            status,
+            start,
+            events: 0,
+            buf: String::new(),
+        }
+    }
+
+    /// Renders `item` into `self.buf`.
+    fn render(&mut self, item: &Item) {
+        let p = self.palette;
+        let b = &mut self.buf;
+        match item {
+            Item::Open(open) => {
+                p.paint(b, OK, &status_text(open.status));
+                let kind = open
+                    .headers
+                    .iter()
+                    .find(|(n, _)| n == "content-type")
+                    .map_or("", |(_, v)| v.as_str());
+                let _ = writeln!(b, " · {kind} · {}", open.url);
+                if self.include {
+                    for (name, value) in &open.headers {
+                        b.push_str("  ");
+                        p.paint(b, DIM, &format!("{name}:"));
+                        let _ = writeln!(b, " {value}");
+                    }
+                }
+            }
+            Item::Event(ev) => {
+                self.events += 1;
+                p.paint(b, EVENT, &ev.event);
+                if !ev.last_event_id.is_empty() {
+                    b.push_str("  ");
+                    p.paint(b, ID, &format!("id {}", &*ev.last_event_id));
+                }
+                b.push_str("  ");
+                p.paint(b, DIM, &elapsed(self.start.elapsed()));
+                match chat_chunk(&ev.data) {
+                    // An LLM token stream reads best as its tokens; the chunk follows, dimmed.
+                    Some((summary, compact)) => {
+                        b.push_str("  ");
+                        p.paint(b, OK, &summary);
+                        b.push_str("\n  ");
+                        p.paint(b, DIM, &compact);
+                        b.push('\n');
+                    }
+                    None => {
+                        b.push('\n');
+                        write_data(b, &p, &ev.data);
+                    }
+                }
+            }
+            Item::Comment(text) => {
+                p.paint(b, DIM, &format!(": {text}"));
+                b.push('\n');
+            }
+            Item::Retry(ms) => {
+                p.paint(b, DIM, &format!("retry: {ms} ms"));
+                b.push('\n');
+            }
+            Item::Reconnect { attempt, delay_ms } => {
+                p.paint(
+                    b,
+                    WARN,
+                    &format!("reconnecting in {delay_ms} ms (attempt {attempt})"),
+                );
+                b.push('\n');
+            }
+            Item::Error(failure) => {
+                p.paint(b, BAD, &format!("error ({})", failure.kind));
+                let _ = writeln!(b, " {}", failure.message);
+                if let Some(body) = failure.body.as_deref().filter(|s| !s.is_empty()) {
+                    write_data(b, &p, body);
+                }
+            }
+            Item::Close(reason) => {
+                p.paint(b, BOLD, &format!("closed: {}", reason.as_str()));
+                let plural = if self.events == 1 { "" } else { "s" };
+                let _ = writeln!(
+                    b,
+                    " · {} event{plural} in {:.2}s",
+                    self.events,
+                    self.start.elapsed().as_secs_f64()
+                );
+            }
+        }
+    }
+
+    fn update_status(&self, item: &Item) {
+        let Some(status) = &self.status else { return };
+        match item {
+            Item::Open(_) => status.set_phase(Phase::Streaming),
+            Item::Event(_) => status.event(),
+            Item::Reconnect { attempt, delay_ms } => status.set_phase(Phase::Waiting {
+                attempt: *attempt,
+                until: Instant::now() + Duration::from_millis(*delay_ms),
+            }),
+            Item::Close(_) => status.finish(),
+            _ => {}
+        }
+    }
+}
+
+impl Sink for Pretty {
+    fn write(&mut self, item: &Item) -> io::Result<()> {
+        self.buf.clear();
+        self.render(item);
+        self.update_status(item);
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        if let Some(status) = &self.status {
+            status.clear();
+        }
+        self.out.write_all(self.buf.as_bytes())?;
+        self.out.flush()?;
+        if let Some(status) = &self.status {
+            status.draw();
+        }
+        Ok(())
+    }
+}
+
+fn elapsed(d: Duration) -> String {
+    format!("+{:.2}s", d.as_secs_f64())
+}
+
+/// For an OpenAI-style `chat.completion.chunk`: what it adds (the content delta as a
+/// JSON string, the role, or the finish reason) and the chunk as one compact line.
+fn chat_chunk(data: &str) -> Option<(String, String)> {
+    if !data.starts_with('{') || !data.contains("chat.completion.chunk") {
+        return None;
+    }
+    let value: Value = serde_json::from_str(data).ok()?;
+    if value.get("object")?.as_str()? != "chat.completion.chunk" {
+        return None;
+    }
+    let choice = value.get("choices")?.as_array()?.first();
+    let delta = choice.and_then(|c| c.get("delta"));
+    let summary = if let Some(text) = delta
+        .and_then(|d| d.get("content"))
+        .and_then(Value::as_str)
+        .filter(|t| !t.is_empty())
+    {
+        Value::String(text.to_owned()).to_string()
+    } else if let Some(reason) = choice
+        .and_then(|c| c.get("finish_reason"))
+        .and_then(Value::as_str)
+    {
+        format!("finish_reason: {reason}")
+    } else if let Some(role) = delta.and_then(|d| d.get("role")).and_then(Value::as_str) {
+        format!("role: {role}")
+    } else if value.get("usage").is_some_and(|u| !u.is_null()) {
+        "usage".to_owned()
+    } else {
+        return None;
+    };
+    Some((summary, value.to_string()))
+}
+
+/// The data block: JSON objects and arrays pretty-printed, other text as is; indented.
+fn write_data(b: &mut String, p: &Palette, data: &str) {
+    let trimmed = data.trim_start();
+    if (trimmed.starts_with('{') || trimmed.starts_with('['))
+        && let Ok(value) = serde_json::from_str::<Value>(data)
+    {
+        b.push_str("  ");
+        write_json(b, p, &value, 1);
+        b.push('\n');
+        return;
+    }
+    for line in data.split('\n') {
+        b.push_str("  ");
+        b.push_str(line);
+        b.push('\n');
+    }
+}
+
+fn write_json(b: &mut String, p: &Palette, value: &Value, depth: usize) {
+    let indent = |b: &mut String, depth: usize| {
+        for _ in 0..depth {
+            b.push_str("  ");
+        }
+    };
+    match value {
+        Value::Null => p.paint(b, LITERAL, "null"),
+        Value::Bool(v) => p.paint(b, LITERAL, if *v { "true" } else { "false" }),
+        Value::Number(n) => p.paint(b, NUMBER, &n.to_string()),
+        Value::String(s) => p.paint(b, STRING, &Value::String(s.clone()).to_string()),
+        Value::Array(items) if items.is_empty() => b.push_str("[]"),
+        Value::Object(map) if map.is_empty() => b.push_str("{}"),
+        Value::Array(items) => {
+            b.push_str("[\n");
+            for (i, item) in items.iter().enumerate() {
+                indent(b, depth + 1);
+                write_json(b, p, item, depth + 1);
+                b.push_str(if i + 1 < items.len() { ",\n" } else { "\n" });
+            }
+            indent(b, depth);
+            b.push(']');
+        }
+        Value::Object(map) => {
+            b.push_str("{\n");
+            for (i, (key, item)) in map.iter().enumerate() {
+                indent(b, depth + 1);
+                p.paint(b, KEY, &Value::String(key.clone()).to_string());
+                b.push_str(": ");
+                write_json(b, p, item, depth + 1);
+                b.push_str(if i + 1 < map.len() { ",\n" } else { "\n" });
+            }
+            indent(b, depth);
+            b.push('}');
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_data_is_indented_and_plain_without_colour() {
+        let mut b = String::new();
+        write_data(&mut b, &Palette::new(false), r#"{"a":[1,true],"b":{}}"#);
+        assert_eq!(
+            b,
+            "  {\n    \"a\": [\n      1,\n      true\n    ],\n    \"b\": {}\n  }\n"
+        );
+    }
+
+    #[test]
+    fn chat_chunks_show_their_token() {
+        let data = r#"{"object":"chat.completion.chunk","choices":[{"delta":{"content":" hi"}}]}"#;
+        assert_eq!(chat_chunk(data).unwrap().0, "\" hi\"");
+        assert!(chat_chunk(r#"{"object":"other"}"#).is_none());
+    }
+
+    #[test]
+    fn text_data_keeps_its_lines() {
+        let mut b = String::new();
+        write_data(&mut b, &Palette::new(false), "one\ntwo");
+        assert_eq!(b, "  one\n  two\n");
+    }
+
+    #[test]
+    fn colour_adds_escapes() {
+        let mut b = String::new();
+        write_data(&mut b, &Palette::new(true), r#"{"a":1}"#);
+        assert!(b.contains("\x1b["));
+    }
+}

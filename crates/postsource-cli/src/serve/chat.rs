@@ -1,0 +1,264 @@
+//! `/v1/chat/completions` and `/v1/models`: a simulated OpenAI-compatible model.
+//!
+//! Real OpenAI client code (SDKs, `curl` recipes) can be pointed at
+//! `http://127.0.0.1:PORT/v1`. The answer is deterministic text derived from the last
+//! user message, split into word tokens and streamed as `chat.completion.chunk`
+//! objects exactly as the API does: a role delta first, one content delta per token,
+//! a final chunk with `finish_reason`, an optional usage chunk
+//! (`stream_options.include_usage`), then `data: [DONE]`. Every event carries an id
+//! (its index), and because the answer is a pure function of the request, a client
+//! that reconnects with `Last-Event-ID` gets the rest of the same answer.
+//! Errors use OpenAI's JSON shape: `{"error": {"message", "type", "param", "code"}}`.
+
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::extract::{Extension, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use postsource::encode::Message;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::sse::{self, Out};
+use super::testing::param;
+use super::{App, ReqInfo};
+
+/// The model name reported when the request names none.
+const MODEL: &str = "postsource-sim";
+
+#[derive(Deserialize)]
+struct ChatRequest {
+    model: Option<String>,
+    messages: Option<Vec<ChatMessage>>,
+    #[serde(default)]
+    stream: bool,
+    max_tokens: Option<u64>,
+    max_completion_tokens: Option<u64>,
+    stream_options: Option<StreamOptions>,
+}
+
+#[derive(Deserialize)]
+struct ChatMessage {
+    role: String,
+    #[serde(default)]
+    content: Value,
+}
+
+#[derive(Deserialize)]
+struct StreamOptions {
+    #[serde(default)]
+    include_usage: bool,
+}
+
+/// An error response in OpenAI's shape.
+fn openai_error(status: StatusCode, message: &str, kind: &str, param: Option<&str>) -> Response {
+    let body = json!({
+        "error": {"message": message, "type": kind, "param": param, "code": null}
+    });
+    (status, axum::Json(body)).into_response()
+}
+
+/// The text of a message: a string, or the text parts of a content array.
+fn text_of(content: &Value) -> String {
+    match content {
+        Value::String(s) => s.clone(),
+        Value::Array(parts) => parts
+            .iter()
+            .filter_map(|p| p.get("text").and_then(Value::as_str))
+            .collect::<Vec<_>>()
+            .join(" "),
+        _ => String::new(),
+    }
+}
+
+/// The simulated answer to `prompt`, as tokens (words with their leading space).
+pub(crate) fn answer_tokens(prompt: &str) -> Vec<String> {
+    let words: Vec<&str> = prompt.split_whitespace().collect();
+    let quoted = if words.is_empty() {
+        "nothing at all".to_owned()
+    } else if words.len() <= 8 {
+        format!("\u{201c}{}\u{201d}", words.join(" "))
+    } else {
+        format!("\u{201c}{} \u{2026}\u{201d}", words[..8].join(" "))
+    };
+    let text = format!(
+        "Hello! This is postsource's simulated model. You wrote {quoted} ({} {}). \
+         Each word of this answer is its own server-sent event, paced like a real model, \
+         so you can watch a POST stream arrive token by token and stop it at any moment.",
+        words.len(),
+        if words.len() == 1 { "word" } else { "words" }
+    );
+    let mut tokens = Vec::new();
+    for (i, word) in text.split(' ').enumerate() {
+        tokens.push(if i == 0 {
+            word.to_owned()
+        } else {
+            format!(" {word}")
+        });
+    }
+    tokens
+}
+
+/// `POST /v1/chat/completions` (`?pace_ms=` or `x-postsource-pace-ms` override the pace)
+pub(crate) async fn completions(
+    State(app): State<Arc<App>>,
+    Extension(info): Extension<ReqInfo>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let request: ChatRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            return openai_error(
+                StatusCode::BAD_REQUEST,
+                &format!("We could not parse the JSON body of your request: {e}"),
+                "invalid_request_error",
+                None,
+            );
+        }
+    };
+    let Some(messages) = request.messages else {
+        return openai_error(
+            StatusCode::BAD_REQUEST,
+            "Missing required parameter: 'messages'.",
+            "invalid_request_error",
+            Some("messages"),
+        );
+    };
+    if messages.is_empty() {
+        return openai_error(
+            StatusCode::BAD_REQUEST,
+            "Invalid 'messages': empty array. Expected an array with minimum length 1.",
+            "invalid_request_error",
+            Some("messages"),
+        );
+    }
+    let pace_header = headers
+        .get("x-postsource-pace-ms")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
+    let default_pace = pace_header.unwrap_or(app.pace.as_millis() as u64);
+    let pace = Duration::from_millis(param!(q, "pace_ms", default_pace));
+    let prompt = messages
+        .iter()
+        .rev()
+        .find(|m| m.role == "user")
+        .map(|m| text_of(&m.content))
+        .unwrap_or_default();
+    let prompt_tokens: usize = messages
+        .iter()
+        .map(|m| text_of(&m.content).split_whitespace().count())
+        .sum();
+    let mut tokens = answer_tokens(&prompt);
+    let limit = request.max_completion_tokens.or(request.max_tokens);
+    let mut finish = "stop";
+    if let Some(limit) = limit
+        && (limit as usize) < tokens.len()
+    {
+        tokens.truncate(limit as usize);
+        finish = "length";
+    }
+    let model = request.model.unwrap_or_else(|| MODEL.to_owned());
+    // Stable across a resumed request, so the resumed chunks belong to the same answer.
+    let mut hasher = DefaultHasher::new();
+    body.hash(&mut hasher);
+    let id = format!("chatcmpl-{:016x}", hasher.finish());
+    let created = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let usage = json!({
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": tokens.len(),
+        "total_tokens": prompt_tokens + tokens.len(),
+    });
+
+    if !request.stream {
+        let body = json!({
+            "id": id,
+            "object": "chat.completion",
+            "created": created,
+            "model": model,
+            "system_fingerprint": "fp_postsource",
+            "choices": [{
+                "index": 0,
+                "message": {"role": "assistant", "content": tokens.concat(), "refusal": null},
+                "logprobs": null,
+                "finish_reason": finish,
+            }],
+            "usage": usage,
+        });
+        return axum::Json(body).into_response();
+    }
+
+    let chunk = |delta: Value, finish_reason: Value| {
+        json!({
+            "id": id,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": model,
+            "system_fingerprint": "fp_postsource",
+            "choices": [{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish_reason}],
+        })
+    };
+    let mut payloads = vec![chunk(
+        json!({"role": "assistant", "content": "", "refusal": null}),
+        Value::Null,
+    )];
+    payloads.extend(
+        tokens
+            .iter()
+            .map(|t| chunk(json!({"content": t}), Value::Null)),
+    );
+    payloads.push(chunk(json!({}), json!(finish)));
+    if request.stream_options.is_some_and(|o| o.include_usage) {
+        payloads.push(json!({
+            "id": id,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": model,
+            "system_fingerprint": "fp_postsource",
+            "choices": [],
+            "usage": usage,
+        }));
+    }
+    let mut data: Vec<String> = payloads.iter().map(Value::to_string).collect();
+    data.push("[DONE]".to_owned());
+
+    let resume_after: Option<usize> = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok());
+    let start = resume_after.map_or(0, |i| i + 1);
+    let items = data
+        .iter()
+        .enumerate()
+        .skip(start)
+        .map(|(i, d)| {
+            // Tokens and the finish chunk are paced; the rest follows at once, and so
+            // does the first chunk of a resumed stream.
+            let paced = (1..=tokens.len() + 1).contains(&i) && !(i == start && start > 0);
+            let delay = if paced { pace } else { Duration::ZERO };
+            let bytes = sse::event(Message::new(d).id(&i.to_string()));
+            (delay, Out::Event(bytes))
+        })
+        .collect();
+    sse::response(&app, info, sse::paced(items))
+}
+
+/// `GET /v1/models`
+pub(crate) async fn models() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        json!({
+            "object": "list",
+            "data": [{"id": MODEL, "object": "model", "created": 0, "owned_by": "postsource"}],
+        })
+        .to_string(),
+    )
+        .into_response()
+}

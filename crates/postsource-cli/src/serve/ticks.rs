@@ -1,0 +1,63 @@
+//! `/ticks`: a stream with ids that resumes where the client left off.
+//!
+//! It exercises the reconnection half of EventSource: every event carries an id, the
+//! stream starts with `retry:`, a reconnecting client's `Last-Event-ID` makes it
+//! continue with the next number, `count` ends each connection early so clients have
+//! to reconnect, and once `total` events have been sent the server answers 204 — the
+//! standard way to tell an EventSource to stop reconnecting.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Extension, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use futures::stream::{self, StreamExt};
+use postsource::encode::{self, Message};
+
+use super::sse::{self, Out};
+use super::testing::param;
+use super::{App, ReqInfo};
+
+/// `ANY /ticks?interval_ms=1000&count=0&total=0&retry=2000`
+pub(crate) async fn ticks(
+    State(app): State<Arc<App>>,
+    Extension(info): Extension<ReqInfo>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let interval_ms = param!(q, "interval_ms", 1000u64);
+    let count = param!(q, "count", 0u64);
+    let total = param!(q, "total", 0u64);
+    let retry = param!(q, "retry", 2000u64);
+    let last: u64 = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    if total > 0 && last >= total {
+        return StatusCode::NO_CONTENT.into_response();
+    }
+    let interval = Duration::from_millis(interval_ms);
+    let first = last + 1;
+    // The first tick goes out at once so a client sees its resume point immediately.
+    let numbers = stream::iter(first..).take_while(move |n| {
+        let within_connection = count == 0 || *n < first + count;
+        let within_total = total == 0 || *n <= total;
+        std::future::ready(within_connection && within_total)
+    });
+    let ticks = numbers.then(move |n| async move {
+        if n != first {
+            tokio::time::sleep(interval).await;
+        }
+        let text = n.to_string();
+        Ok(Out::Event(sse::event(
+            Message::new(&text).event("tick").id(&text),
+        )))
+    });
+    let events = stream::once(async move { Ok(Out::Meta(encode::retry(retry))) })
+        .chain(ticks)
+        .boxed();
+    sse::response(&app, info, events)
+}

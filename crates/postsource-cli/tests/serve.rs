@@ -1,0 +1,413 @@
+//! `postsource serve`: the OpenAI-compatible endpoint, CORS, keep-alive, `--replay`
+//! of a `--record`ing, `--web`, graceful shutdown — and `postsource demo`.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::{Value, json};
+
+/// One plain HTTP exchange (reqwest, no SSE logic): status, headers, body.
+fn http(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, reqwest::header::HeaderMap, String) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let mut req = client
+            .request(method.parse().unwrap(), url)
+            .body(body.to_owned());
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let resp = tokio::time::timeout(DEADLINE, req.send())
+            .await
+            .unwrap()
+            .unwrap();
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let text = tokio::time::timeout(DEADLINE, resp.text())
+            .await
+            .unwrap()
+            .unwrap();
+        (status, headers, text)
+    })
+}
+
+#[test]
+fn chat_completions_stream_is_openai_shaped() {
+    let serve = Serve::start(&["--pace-ms", "1"]);
+    let body = r#"{"model":"m1","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hello there"}]}"#;
+    let url = serve.url("/v1/chat/completions");
+    let out = run(&[
+        "-o",
+        "jsonl",
+        "--json",
+        body,
+        "--until-data",
+        "[DONE]",
+        &url,
+    ]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let events = out.events();
+    for (i, event) in events.iter().enumerate() {
+        assert_eq!(event["id"], i.to_string(), "an id on every event");
+        assert_eq!(event["event"], "message");
+    }
+    let chunks: Vec<Value> = events[..events.len() - 1]
+        .iter()
+        .map(|e| serde_json::from_str(e["data"].as_str().unwrap()).unwrap())
+        .collect();
+    assert_eq!(events.last().unwrap()["data"], "[DONE]");
+    let first = &chunks[0];
+    assert_eq!(first["object"], "chat.completion.chunk");
+    assert_eq!(first["model"], "m1");
+    assert_eq!(first["choices"][0]["delta"]["role"], "assistant");
+    let id = first["id"].as_str().unwrap();
+    assert!(id.starts_with("chatcmpl-"));
+    let mut text = String::new();
+    let mut finish = None;
+    for chunk in &chunks {
+        assert_eq!(chunk["id"], id);
+        if let Some(choice) = chunk["choices"].get(0) {
+            if let Some(t) = choice["delta"]["content"].as_str() {
+                text.push_str(t);
+            }
+            if !choice["finish_reason"].is_null() {
+                finish = Some(choice["finish_reason"].clone());
+            }
+        }
+    }
+    assert_eq!(finish, Some(json!("stop")));
+    assert!(text.contains("hello there"), "{text}");
+    let usage = &chunks.last().unwrap()["usage"];
+    assert_eq!(usage["prompt_tokens"], 2);
+    assert!(usage["completion_tokens"].as_u64().unwrap() > 10);
+
+    // The same request resumed after id 5 goes on with the same answer.
+    let resumed = run(&[
+        "-o",
+        "jsonl",
+        "--json",
+        body,
+        "--last-event-id",
+        "5",
+        "--until-data",
+        "[DONE]",
+        &url,
+    ]);
+    assert_eq!(resumed.events()[0]["id"], "6");
+    // Same chunk (the `created` second may differ between the two requests).
+    let chunk = |e: &Value| -> Value {
+        let mut v: Value = serde_json::from_str(e["data"].as_str().unwrap()).unwrap();
+        v.as_object_mut().unwrap().remove("created");
+        v
+    };
+    assert_eq!(chunk(&resumed.events()[0]), chunk(&events[6]));
+
+    // Non-streaming: one chat.completion with the whole text.
+    let plain = r#"{"messages":[{"role":"user","content":"hello there"}]}"#;
+    let (status, _, body) = http("POST", &url, &[("content-type", "application/json")], plain);
+    assert_eq!(status, 200);
+    let completion: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(completion["object"], "chat.completion");
+    assert_eq!(completion["choices"][0]["message"]["content"], text);
+    assert_eq!(completion["choices"][0]["finish_reason"], "stop");
+}
+
+#[test]
+fn chat_completions_errors_are_openai_shaped() {
+    let serve = Serve::start(&[]);
+    let url = serve.url("/v1/chat/completions");
+    for bad in ["{not json", r#"{"model":"m"}"#, r#"{"messages":[]}"#] {
+        let (status, headers, body) =
+            http("POST", &url, &[("content-type", "application/json")], bad);
+        assert_eq!(status, 400, "{bad}");
+        assert!(
+            headers["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("application/json")
+        );
+        let error: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(error["error"]["type"], "invalid_request_error");
+        assert!(error["error"]["message"].as_str().unwrap().len() > 10);
+        assert!(error["error"].as_object().unwrap().contains_key("param"));
+        assert!(error["error"].as_object().unwrap().contains_key("code"));
+    }
+    // Through the CLI: an error line with status and the JSON body.
+    let out = run(&["-o", "jsonl", "--json", "{not json", &url]);
+    assert_eq!(out.code, Some(1));
+    assert_eq!(out.lines()[0]["status"], 400);
+    assert!(
+        out.lines()[0]["body"]
+            .as_str()
+            .unwrap()
+            .contains("invalid_request_error")
+    );
+    let (status, _, body) = http("GET", &serve.url("/v1/models"), &[], "");
+    assert_eq!(status, 200);
+    assert!(body.contains("postsource-sim"));
+}
+
+#[test]
+fn cors_preflight_and_exposed_headers() {
+    let serve = Serve::start(&[]);
+    let url = serve.url("/v1/chat/completions");
+    let (status, headers, _) = http(
+        "OPTIONS",
+        &url,
+        &[
+            ("origin", "http://localhost:3000"),
+            ("access-control-request-method", "POST"),
+            ("access-control-request-headers", "content-type, x-custom"),
+        ],
+        "",
+    );
+    assert!((200..300).contains(&status), "preflight status {status}");
+    let get = |name: &str| {
+        headers
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_lowercase())
+            .unwrap_or_default()
+    };
+    assert_eq!(get("access-control-allow-origin"), "http://localhost:3000");
+    assert!(get("access-control-allow-methods").contains("post"));
+    assert!(get("access-control-allow-headers").contains("x-custom"));
+    assert!(get("access-control-allow-headers").contains("content-type"));
+    assert_eq!(get("access-control-allow-credentials"), "true");
+
+    let (status, headers, _) = http(
+        "GET",
+        &serve.url("/test/status/500"),
+        &[("origin", "http://a.example")],
+        "",
+    );
+    assert_eq!(status, 500);
+    assert_eq!(headers["access-control-allow-origin"], "http://a.example");
+    assert!(
+        headers["access-control-expose-headers"]
+            .to_str()
+            .unwrap()
+            .contains("content-type")
+    );
+}
+
+#[test]
+fn keep_alive_comments_on_idle_streams() {
+    let serve = Serve::start(&["--keep-alive", "0.1"]);
+    let url = serve.url("/ticks?interval_ms=5000");
+    let out = run(&["-o", "raw", "--timeout", "1", &url]);
+    assert_eq!(out.code, Some(1), "ended by --timeout");
+    assert!(out.stdout.contains(": keep-alive\n\n"), "{}", out.stdout);
+}
+
+#[test]
+fn record_then_replay_reproduces_the_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("rec.jsonl");
+    let file_arg = file.to_str().unwrap();
+    let serve = Serve::start(&[]);
+    let original = run(&[
+        "-o",
+        "jsonl",
+        "--reconnect",
+        "never",
+        "--record",
+        file_arg,
+        &serve.url("/test/events"),
+    ]);
+    assert_eq!(original.code, Some(0), "{original:?}");
+    let recorded = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        recorded.starts_with(r#"{"postsource_recording":1"#),
+        "{recorded}"
+    );
+    assert!(recorded.contains(r#""type":"retry","retry_ms":1500"#));
+    assert!(recorded.contains(r#""at_ms":"#));
+
+    let replay = Serve::start(&["--replay", file_arg, "--speed", "2"]);
+    let start = Instant::now();
+    let replayed = run(&[
+        "-o",
+        "jsonl",
+        "--reconnect",
+        "never",
+        &replay.url("/replay"),
+    ]);
+    assert_eq!(replayed.code, Some(0), "{replayed:?}");
+    assert!(start.elapsed() < Duration::from_secs(20));
+    let strip = |out: &Output| -> Vec<Value> { out.events() };
+    assert_eq!(
+        strip(&replayed),
+        strip(&original),
+        "same events, types, data and ids"
+    );
+
+    // Raw output of the replay carries the recorded retry: and comment.
+    let raw = run(&["-o", "raw", "--reconnect", "never", &replay.url("/replay")]);
+    assert!(raw.stdout.starts_with("retry: 1500\n\n"), "{}", raw.stdout);
+    assert!(raw.stdout.contains(": a comment between events\n"));
+
+    // A client resuming with Last-Event-ID gets what follows that id.
+    let resumed = run(&[
+        "-o",
+        "jsonl",
+        "--reconnect",
+        "never",
+        "--last-event-id",
+        "a1",
+        &replay.url("/replay"),
+    ]);
+    assert_eq!(resumed.data(), original.data()[2..].to_vec());
+}
+
+#[test]
+fn a_replay_is_also_served_at_the_recorded_path() {
+    let server = TestServer::start(axum::Router::new().route(
+        "/api/stream",
+        axum::routing::post(|| async { sse("id: 7\nevent: part\ndata: one\n\ndata: two\n\n") }),
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("rec.jsonl");
+    let file_arg = file.to_str().unwrap();
+    let original = run(&[
+        "-o",
+        "jsonl",
+        "-d",
+        "q",
+        "--reconnect",
+        "never",
+        "--record",
+        file_arg,
+        &server.url("/api/stream"),
+    ]);
+    assert_eq!(original.code, Some(0), "{original:?}");
+    let replay = Serve::start(&["--replay", file_arg, "--speed", "0"]);
+    let replayed = run(&[
+        "-o",
+        "jsonl",
+        "-d",
+        "q",
+        "--reconnect",
+        "never",
+        &replay.url("/api/stream"),
+    ]);
+    assert_eq!(replayed.code, Some(0), "{replayed:?}");
+    assert_eq!(replayed.events(), original.events());
+    assert_eq!(original.events()[1]["id"], "7", "the id persists");
+}
+
+#[test]
+fn replay_of_a_missing_or_bad_file_fails_to_start() {
+    let out = run(&[
+        "serve",
+        "--port",
+        "0",
+        "--replay",
+        "/definitely/not/here.jsonl",
+    ]);
+    assert_eq!(out.code, Some(1));
+    assert!(out.stderr.contains("not/here.jsonl"), "{}", out.stderr);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.jsonl");
+    std::fs::write(&file, "hello\n").unwrap();
+    let out = run(&["serve", "--port", "0", "--replay", file.to_str().unwrap()]);
+    assert_eq!(out.code, Some(1));
+    assert!(out.stderr.contains("bad.jsonl:1"), "{}", out.stderr);
+}
+
+#[test]
+fn web_serves_static_files_at_the_root() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("index.html"), "<h1>demo page</h1>").unwrap();
+    std::fs::write(dir.path().join("app.js"), "console.log(1)").unwrap();
+    let serve = Serve::start(&["--web", dir.path().to_str().unwrap()]);
+    let (status, headers, body) = http("GET", &serve.url("/"), &[], "");
+    assert_eq!(status, 200);
+    assert_eq!(body, "<h1>demo page</h1>");
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let (status, headers, _) = http("GET", &serve.url("/app.js"), &[], "");
+    assert_eq!(status, 200);
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("javascript")
+    );
+    // The API is still there.
+    let out = run(&["-o", "data", "-n", "1", &serve.url("/ticks")]);
+    assert_eq!(out.stdout, "1\n");
+    // Without --web, / lists the endpoints.
+    let plain = Serve::start(&[]);
+    let (_, _, body) = http("GET", &plain.url("/"), &[], "");
+    assert!(body.contains("/v1/chat/completions"));
+}
+
+#[test]
+fn ctrl_c_shuts_the_server_down_gracefully() {
+    let mut serve = Serve::start(&[]);
+    let mut client = spawn(&[
+        "-o",
+        "jsonl",
+        "--reconnect",
+        "never",
+        &serve.url("/ticks?interval_ms=100"),
+    ]);
+    client.lines.until(r#""type":"event""#);
+    sigint(&serve.child);
+    let code = wait(&mut serve.child, DEADLINE).expect("serve exits after Ctrl-C");
+    assert_eq!(code, Some(0));
+    // The open stream was ended cleanly, so the client saw EOF.
+    let out = finish(client.child, DEADLINE);
+    assert_eq!(out.code, Some(0));
+    let last = client.lines.rest().pop().unwrap();
+    assert_eq!(last, r#"{"type":"close","reason":"eof"}"#);
+    serve.log.until("shutting down");
+}
+
+#[test]
+fn demo_streams_a_simulated_llm_answer_and_exits_0() {
+    let start = Instant::now();
+    let out = run(&["demo", "--pace-ms", "5"]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(start.elapsed() < Duration::from_secs(20));
+    assert!(
+        out.stdout.starts_with("200 OK · text/event-stream"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("role: assistant"));
+    assert!(
+        out.stdout.contains("\" simulated\""),
+        "tokens shown as they arrive"
+    );
+    assert!(out.stdout.contains("[DONE]"));
+    assert!(
+        out.stdout
+            .trim_end()
+            .lines()
+            .last()
+            .unwrap()
+            .starts_with("closed: until_data")
+    );
+    assert!(!out.stdout.contains('\x1b'), "plain when not a terminal");
+    let out = run(&["demo", "--pace-ms", "1", "-o", "jsonl"]);
+    assert_eq!(out.code, Some(0));
+    assert_eq!(out.last()["reason"], "until_data");
+}
