@@ -140,7 +140,7 @@ pub struct ClientArgs {
     /// Send Authorization: Bearer TOKEN.
     #[arg(long, value_name = "TOKEN", help_heading = "Request")]
     pub bearer: Option<String>,
-    /// The User-Agent header.
+    /// The User-Agent header [default: postsource/VERSION].
     #[arg(short = 'A', long, value_name = "NAME", help_heading = "Request")]
     pub user_agent: Option<String>,
     /// Ask for a compressed response (gzip, brotli, deflate) and decompress it.
@@ -224,7 +224,8 @@ pub struct ClientArgs {
 
 /// The endpoints of `postsource serve`, shown in `serve --help` and at `GET /`.
 pub const SERVE_ENDPOINTS: &str = "\
-Endpoints (every one answers CORS preflights; streams send `: keep-alive` when idle):
+Endpoints (every one answers CORS preflights; idle streams get a `: keep-alive`
+comment line, without a blank line, so no client sees an empty event):
   ANY  /echo                      the request streamed back: events `method`, `url`,
                                   one `header` per header, `body`, then `request` (all
                                   of it as JSON); then the stream ends
@@ -237,8 +238,8 @@ Endpoints (every one answers CORS preflights; streams send `: keep-alive` when i
                                   usage chunk. Without stream: a chat.completion JSON.
                                   Bad JSON: 400 with an OpenAI-shaped error.
   GET  /v1/models                 the simulated model's listing
-  ANY  /ticks                     event `tick`, id N, data N; starts with retry:, goes
-                                  on from Last-Event-ID + 1. ?interval_ms=1000
+  ANY  /ticks                     event `tick`, id N, data N; the first one carries
+                                  retry:; goes on from Last-Event-ID + 1. ?interval_ms=1000
                                   ?count=N (end each connection after N events)
                                   ?total=N (after tick N, answer 204: stop)
                                   ?retry=2000 (the retry: value sent)

@@ -41,7 +41,7 @@ pub struct Spec {
     pub method: Method,
     /// The URL.
     pub url: Url,
-    /// `-H` headers in order, plus `-A` and `--bearer`.
+    /// `-H` headers in order, plus `-A` (or the default User-Agent) and `--bearer`.
     pub headers: Vec<(HeaderName, HeaderValue)>,
     /// The body, if any.
     pub body: Option<Body>,
@@ -103,6 +103,11 @@ pub fn from_args(args: &ClientArgs) -> Result<Spec, UsageError> {
         let value = HeaderValue::from_str(agent)
             .map_err(|_| UsageError(format!("--user-agent {agent:?}: not a valid header value")))?;
         headers.push((http::header::USER_AGENT, value));
+    }
+    if !headers.iter().any(|(n, _)| n == http::header::USER_AGENT) {
+        // Servers log it, and some APIs refuse requests without one.
+        let default = concat!("postsource/", env!("CARGO_PKG_VERSION"));
+        headers.push((http::header::USER_AGENT, HeaderValue::from_static(default)));
     }
     if let Some(token) = &args.bearer {
         let value = HeaderValue::from_str(&format!("Bearer {token}"))

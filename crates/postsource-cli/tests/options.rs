@@ -32,6 +32,12 @@ fn defaults_get_with_accept_and_cache_control() {
     assert_eq!(req["method"], "GET");
     assert_eq!(req["headers"]["accept"], "text/event-stream");
     assert_eq!(req["headers"]["cache-control"], "no-cache");
+    assert!(
+        req["headers"]["user-agent"]
+            .as_str()
+            .unwrap()
+            .starts_with("postsource/")
+    );
     assert!(req["headers"].get("last-event-id").is_none());
     // Compressed bodies only with --compressed.
     assert_eq!(req["headers"]["accept-encoding"], "identity");
@@ -263,17 +269,35 @@ fn raw_mode_prints_the_stream_bytes() {
     assert_eq!(out.code, Some(0), "{out:?}");
     assert_eq!(
         out.stdout,
-        "retry: 1234\n\nevent: tick\nid: 1\ndata: 1\n\nevent: tick\nid: 2\ndata: 2\n\n"
+        "event: tick\nid: 1\nretry: 1234\ndata: 1\n\nevent: tick\nid: 2\ndata: 2\n\n"
     );
     // Byte for byte as sent: CRLF and CR line endings and the comment survive.
-    let out = run(&["-o", "raw", "--reconnect", "never", &serve.url("/test/drip?delay_ms=0")]);
+    let out = run(&[
+        "-o",
+        "raw",
+        "--reconnect",
+        "never",
+        &serve.url("/test/drip?delay_ms=0"),
+    ]);
     assert_eq!(
         out.stdout,
         "id: 1\r\ndata: caf\u{e9} \u{1f600}\r\n\r\n: a comment\revent: named\rdata: two\rdata: lines\r\rid: 3\ndata: last\n\n"
     );
-    let out = run(&["-o", "raw", "-i", "--reconnect", "never", &serve.url("/test/close-mid-event")]);
+    let out = run(&[
+        "-o",
+        "raw",
+        "-i",
+        "--reconnect",
+        "never",
+        &serve.url("/test/close-mid-event"),
+    ]);
     assert!(out.stdout.starts_with("HTTP 200 OK\n"), "{}", out.stdout);
-    assert!(out.stdout.ends_with("\n\nid: 1\ndata: complete\n\nid: 2\ndata: cut off"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .ends_with("\n\nid: 1\ndata: complete\n\nid: 2\ndata: cut off"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]

@@ -209,7 +209,9 @@ fn keep_alive_comments_on_idle_streams() {
     let url = serve.url("/ticks?interval_ms=5000");
     let out = run(&["-o", "raw", "--timeout", "1", &url]);
     assert_eq!(out.code, Some(1), "ended by --timeout");
-    assert!(out.stdout.contains(": keep-alive\n\n"), "{}", out.stdout);
+    // A comment line between events, never a block of its own (see serve/sse.rs).
+    assert!(out.stdout.contains(": keep-alive\n"), "{}", out.stdout);
+    assert!(!out.stdout.contains(": keep-alive\n\n"), "{}", out.stdout);
 }
 
 #[test]
@@ -256,7 +258,12 @@ fn record_then_replay_reproduces_the_events() {
 
     // Raw output of the replay carries the recorded retry: and comment.
     let raw = run(&["-o", "raw", "--reconnect", "never", &replay.url("/replay")]);
-    assert!(raw.stdout.starts_with("retry: 1500\n\n"), "{}", raw.stdout);
+    assert!(
+        raw.stdout
+            .starts_with("retry: 1500\ndata: plain message\n\n"),
+        "{}",
+        raw.stdout
+    );
     assert!(raw.stdout.contains(": a comment between events\n"));
 
     // A client resuming with Last-Event-ID gets what follows that id.

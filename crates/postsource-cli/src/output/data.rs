@@ -30,7 +30,7 @@ impl Sink for Data {
                 write_head(&mut self.out, open)?;
             }
             Item::Error(failure) => {
-                eprintln!("postsource: {}", failure.message);
+                let _ = writeln!(io::stderr(), "postsource: {}", failure.message);
                 return Ok(());
             }
             _ => return Ok(()),

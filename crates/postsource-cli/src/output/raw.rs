@@ -25,7 +25,7 @@ impl Sink for Raw {
         match item {
             Item::Open(open) if self.include => super::data::write_head(&mut self.out, open)?,
             Item::Error(failure) => {
-                eprintln!("postsource: {}", failure.message);
+                let _ = writeln!(io::stderr(), "postsource: {}", failure.message);
                 return Ok(());
             }
             _ => return Ok(()),

@@ -51,6 +51,9 @@ pub(crate) async fn replay(
     };
     let mut previous_at = entries.get(start).map_or(0, |(at, _)| *at);
     let mut items = Vec::with_capacity(entries.len() - start.min(entries.len()));
+    // A `retry:` rides on the next event (see `sse`); one left at the end stands alone.
+    let mut pending_retry: Option<u64> = None;
+    let mut carried = Duration::ZERO;
     for (at, entry) in entries.iter().skip(start) {
         let gap = at.saturating_sub(previous_at);
         previous_at = *at;
@@ -69,15 +72,25 @@ pub(crate) async fn replay(
                     msg = msg.id(id);
                     last_id.clone_from(id);
                 }
+                if let Some(ms) = pending_retry.take() {
+                    msg = msg.retry(ms);
+                }
                 match msg.to_bytes() {
                     Ok(bytes) => Out::Event(bytes),
                     Err(_) => continue, // a hand-edited line that cannot be framed
                 }
             }
-            Entry::Comment(text) => Out::Meta(encode::comment(text)),
-            Entry::Retry(ms) => Out::Meta(encode::retry(*ms)),
+            Entry::Comment(text) => Out::Meta(sse::comment_line(text)),
+            Entry::Retry(ms) => {
+                pending_retry = Some(*ms);
+                carried += delay;
+                continue;
+            }
         };
-        items.push((delay, out));
+        items.push((delay + std::mem::take(&mut carried), out));
+    }
+    if let Some(ms) = pending_retry {
+        items.push((Duration::ZERO, Out::Meta(encode::retry(ms))));
     }
     sse::response(&app, info, sse::paced(items))
 }

@@ -4,6 +4,12 @@
 //! with `postsource::encode`). [`SseBody`] adds what every stream needs: a
 //! `: keep-alive` comment after a quiet period, an end when the server shuts down,
 //! and one log line when the response ends — including when the client goes away.
+//!
+//! Comments and `retry:` are never written as blocks of their own (`: x\n\n`,
+//! `retry: n\n\n`): a spec parser ignores such a block, but the decoder shared by
+//! the openai SDK and httpx-sse turns a blank line into an empty event once an id or
+//! a retry has been seen, and then fails on `json.loads("")`. So a comment is a lone
+//! line between events, and `retry:` rides on the next event.
 //! Generation is lazy (`futures` streams are only polled while hyper wants bytes), so
 //! when a client disconnects and hyper drops the body, the endpoint's stream is
 //! dropped with it and no further token is produced: cancellation is immediate.
@@ -130,7 +136,7 @@ impl Stream for SseBody {
                 };
                 if idle {
                     this.reset_keep_alive();
-                    Poll::Ready(Some(Ok(postsource::encode::keep_alive())))
+                    Poll::Ready(Some(Ok(comment_line("keep-alive"))))
                 } else {
                     Poll::Pending
                 }
@@ -183,6 +189,12 @@ fn build(app: &Arc<App>, info: ReqInfo, inner: Gen, keep_alive: Option<Duration>
     // Tells nginx-style proxies not to buffer the stream.
     headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
     response
+}
+
+/// A comment as lines only, without the blank line that would end a block.
+pub(crate) fn comment_line(text: &str) -> Bytes {
+    let block = postsource::encode::comment(text);
+    block.slice(..block.len() - 1)
 }
 
 /// Encodes an event; the endpoints only pass fields they built themselves, so a

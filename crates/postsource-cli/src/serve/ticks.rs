@@ -1,7 +1,7 @@
 //! `/ticks`: a stream with ids that resumes where the client left off.
 //!
 //! It exercises the reconnection half of EventSource: every event carries an id, the
-//! stream starts with `retry:`, a reconnecting client's `Last-Event-ID` makes it
+//! first one also `retry:`, a reconnecting client's `Last-Event-ID` makes it
 //! continue with the next number, `count` ends each connection early so clients have
 //! to reconnect, and once `total` events have been sent the server answers 204 — the
 //! standard way to tell an EventSource to stop reconnecting.
@@ -14,7 +14,7 @@ use axum::extract::{Extension, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures::stream::{self, StreamExt};
-use postsource::encode::{self, Message};
+use postsource::encode::Message;
 
 use super::sse::{self, Out};
 use super::testing::param;
@@ -47,17 +47,17 @@ pub(crate) async fn ticks(
         let within_total = total == 0 || *n <= total;
         std::future::ready(within_connection && within_total)
     });
-    let ticks = numbers.then(move |n| async move {
-        if n != first {
-            tokio::time::sleep(interval).await;
-        }
-        let text = n.to_string();
-        Ok(Out::Event(sse::event(
-            Message::new(&text).event("tick").id(&text),
-        )))
-    });
-    let events = stream::once(async move { Ok(Out::Meta(encode::retry(retry))) })
-        .chain(ticks)
+    let events = numbers
+        .then(move |n| async move {
+            let text = n.to_string();
+            let mut msg = Message::new(&text).event("tick").id(&text);
+            if n == first {
+                msg = msg.retry(retry);
+            } else {
+                tokio::time::sleep(interval).await;
+            }
+            Ok(Out::Event(sse::event(msg)))
+        })
         .boxed();
     sse::response(&app, info, events)
 }
