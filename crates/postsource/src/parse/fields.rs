@@ -222,6 +222,18 @@ impl Fields {
     }
 }
 
+/// Whether a line starting with `head` (its first bytes, up to six) is one the spec
+/// ignores, whatever the rest of it: a comment, `retry` (whose value this long cannot
+/// matter), or a field with a name the spec does not know.
+pub(super) fn is_ignored_whatever_follows(head: &[u8]) -> bool {
+    match head.iter().position(|&b| b == b':') {
+        Some(0) => true,
+        Some(colon) => !matches!(&head[..colon], b"data" | b"event" | b"id"),
+        // No colon in six bytes: a name longer than any the spec knows.
+        None => head.len() > 5,
+    }
+}
+
 /// "If value starts with a U+0020 SPACE character, remove it from value."
 pub(super) fn strip_one_space(value: &[u8]) -> &[u8] {
     value.strip_prefix(b" ").unwrap_or(value)

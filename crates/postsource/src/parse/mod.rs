@@ -72,7 +72,10 @@ pub struct Event {
 }
 
 /// A limit was exceeded. The parser drops the offending line and the event it belongs
-/// to, reports this once, and goes on with the next event.
+/// to, reports this once, and goes on with the next event. The dropped block's `id:`
+/// still becomes the last event id (its blank line dispatches nothing, as for a block
+/// without data). An over-long line that the spec would ignore anyway — a comment,
+/// `retry`, an unknown field — is skipped without an error and costs no event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ParseError {
     /// A line (without its line ending) grew longer than the limit.
@@ -223,6 +226,10 @@ impl Parser {
 
     /// Add a chunk of the stream. Complete frames become available from
     /// [`next`](Iterator::next); an unfinished line waits for the next chunk.
+    ///
+    /// Parsing happens as frames are taken, so the memory bound of the limits holds
+    /// for the usual loop — feed a chunk, drain the frames — and a caller that feeds
+    /// without draining holds what it fed.
     pub fn feed(&mut self, chunk: Bytes) {
         if chunk.is_empty() {
             return;
@@ -324,7 +331,7 @@ impl Parser {
             }
             let frame = if self.partial.is_empty() {
                 if line.len() > self.limits.max_line_len {
-                    Some(self.line_too_long())
+                    line_too_long(&mut self.fields, &self.limits, line, &[])
                 } else {
                     let utf8 = cur.utf8.get_or_insert_with(|| utf8_span(bytes, start));
                     let chunk = Chunk {
@@ -334,8 +341,9 @@ impl Parser {
                     self.fields.line(line, Some(&chunk), &self.limits)
                 }
             } else if self.partial.len() + line.len() > self.limits.max_line_len {
-                self.partial.clear();
-                Some(self.line_too_long())
+                let frame = line_too_long(&mut self.fields, &self.limits, &self.partial, line);
+                self.clear_partial();
+                frame
             } else {
                 self.partial.extend_from_slice(line);
                 let frame = self.fields.line(&self.partial, None, &self.limits);
@@ -417,21 +425,15 @@ impl Parser {
         if self.skipping_line || len == 0 {
             return None;
         }
+        let bytes = self.cur.bytes.clone();
+        let rest = &bytes[bytes.len() - len..];
         if self.partial.len() + len > self.limits.max_line_len {
-            self.clear_partial();
+            let partial = core::mem::take(&mut self.partial);
             self.skipping_line = true;
-            return Some(self.line_too_long());
+            return line_too_long(&mut self.fields, &self.limits, &partial, rest);
         }
-        let bytes = &self.cur.bytes;
-        self.partial.extend_from_slice(&bytes[bytes.len() - len..]);
+        self.partial.extend_from_slice(rest);
         None
-    }
-
-    fn line_too_long(&mut self) -> Result<Frame, ParseError> {
-        self.fields.drop_event();
-        Err(ParseError::LineTooLong {
-            limit: self.limits.max_line_len,
-        })
     }
 
     /// Empty the line buffer, and give its memory back after a long line.
@@ -441,6 +443,31 @@ impl Parser {
             self.partial = Vec::new();
         }
     }
+}
+
+/// A line went over the limit; it starts with `first` then `then`. A line the
+/// spec ignores whatever it holds (a comment, `retry`, an unknown field) is just
+/// skipped; a `data`, `event` or `id` line costs its event, and is reported.
+fn line_too_long(
+    fields: &mut Fields,
+    limits: &Limits,
+    first: &[u8],
+    then: &[u8],
+) -> Option<Result<Frame, ParseError>> {
+    // Judge by the same bytes however the line was chunked: an over-long line has
+    // at least `limit + 1` of them.
+    let mut head = [0u8; 6];
+    let len = head.len().min(limits.max_line_len + 1);
+    for (slot, &b) in head[..len].iter_mut().zip(first.iter().chain(then)) {
+        *slot = b;
+    }
+    if fields::is_ignored_whatever_follows(&head[..len]) {
+        return None;
+    }
+    fields.drop_event();
+    Some(Err(ParseError::LineTooLong {
+        limit: limits.max_line_len,
+    }))
 }
 
 /// A chunk that lines are sliced out of, and the part of it known to be UTF-8
@@ -491,5 +518,42 @@ impl Iterator for Parser {
             Some(frame) => Some(frame),
             None => self.parse_next(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec::Vec;
+
+    fn frames(parser: &mut Parser, chunks: &[&[u8]]) -> Vec<Result<Frame, ParseError>> {
+        let mut out = Vec::new();
+        for chunk in chunks {
+            parser.feed_slice(chunk);
+            out.extend(&mut *parser);
+        }
+        out
+    }
+
+    #[test]
+    fn an_over_long_comment_or_unknown_line_costs_no_event() {
+        let stream: &[u8] =
+            b": a very long comment\nunknown-field: long too\nretry: 00000000001\ndata: x\n\n";
+        for split in 0..stream.len() {
+            let mut parser = Parser::new().with_max_line_len(8);
+            let out = frames(&mut parser, &[&stream[..split], &stream[split..]]);
+            assert_eq!(out.len(), 1, "split at {split}: {out:?}");
+            assert!(matches!(&out[0], Ok(Frame::Event(e)) if e.data == "x"));
+        }
+    }
+
+    #[test]
+    fn an_over_long_data_line_drops_its_event_only() {
+        let stream: &[u8] = b"data: 0123456789\ndata: y\n\ndata: z\n\n";
+        let mut parser = Parser::new().with_max_line_len(8);
+        let out = frames(&mut parser, &[stream]);
+        assert_eq!(out[0], Err(ParseError::LineTooLong { limit: 8 }));
+        assert!(matches!(&out[1], Ok(Frame::Event(e)) if e.data == "z"));
+        assert_eq!(out.len(), 2);
     }
 }
