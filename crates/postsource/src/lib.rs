@@ -46,3 +46,8 @@ mod text;
 
 pub use parse::{Event, Frame, ParseError, Parser, StreamEnd};
 pub use text::Utf8Bytes;
+
+/// The README's Rust examples, compiled and run as doctests.
+#[cfg(all(doctest, feature = "client"))]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;
