@@ -5,10 +5,14 @@
 //! It is whole-stream: the entire byte stream goes in, the list of everything the parser must
 //! report comes out. It never streams, never limits and never optimises, so that every line can
 //! be checked against the spec by eye. The differential test, the property tests and the fuzz
-//! target (through `#[path]`) all compare `postsource::parse::Parser` against it, so it uses
-//! only `std` and no item from the crate under test.
+//! target (through `#[path]`) all compare `postsource::parse::Parser` against it, so the
+//! reference itself uses only `std`; just the small [`adapter`] at the end, which drives the
+//! real parser into the same [`Run`] shape, touches the crate under test.
 //!
-//! Choices where the spec leaves room (each one is also what the real parser documents):
+//! Choices where the spec leaves room or says nothing (the real parser makes the same ones):
+//! - Comment lines are "ignored" by the spec; callers who ask see their text after `:`, one
+//!   leading space removed like a field value. A valid `retry` is reported where its line is,
+//!   not at dispatch ("set the event stream's reconnection time" happens at once).
 //! - `retry` is reported only for a non-empty value of ASCII digits (the spec's "consists of
 //!   only ASCII digits" is vacuously true for "", but WPT `format-field-retry-empty` and the
 //!   browsers ignore an empty value); digits that overflow `u64` saturate to `u64::MAX`.
@@ -20,7 +24,9 @@
 //!   repeats the current id (its dispatch was still cut off). Comments, unknown fields and
 //!   `retry` (applied at once) are never pending.
 //! - A new stream (reconnection) starts its last event ID buffer from the last event ID string
-//!   of the previous one, as browsers do, so the id persists across streams.
+//!   of the previous one, as Chromium's and Firefox's parsers do, so the id persists across
+//!   streams. Read literally, "They must be initialized to the empty string" would make the
+//!   first id-less event of a reconnection report "" and forget the id it resumed from.
 
 #![allow(dead_code)]
 
