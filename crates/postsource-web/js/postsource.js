@@ -24,6 +24,41 @@ function originOf(url) {
   }
 }
 
+// The numeric options, in the order of the Rust `Setting` enum (src/options.rs).
+const SETTINGS = ['reconnect', 'retryUnavailable', 'retry', 'maxRetries', 'maxElapsed', 'timeout',
+  'idleTimeout', 'responseTimeout', 'maxEventSize', 'maxErrorBody'];
+const RECONNECT = ['auto', 'always', 'never'];
+const CREDENTIALS = ['omit', 'include', 'same-origin'];
+
+// Read and check the options object (unknown keys are ignored; a bad value throws
+// a TypeError naming the option), normalised for the Rust Core: reading a JS
+// object field by field from wasm would cost far more code than these lines.
+function coreArgs(url, options) {
+  const o = options !== null && typeof options === 'object' ? options : {};
+  const bad = (key) => {
+    throw new TypeError(key);
+  };
+  const string = (key, v = o[key]) => (v == null ? undefined : typeof v === 'string' ? v : bad(key));
+  // A non-negative number; undefined, null and Infinity mean "no limit" (-1).
+  const number = (key) => {
+    const v = o[key];
+    return v == null || v === Infinity ? -1 : typeof v === 'number' && v >= 0 ? v : bad(key);
+  };
+  const body = o.body ?? undefined;
+  const method = string('method')?.replace(/[a-z]+/g, (s) => s.toUpperCase())
+    ?? (body === undefined ? 'GET' : 'POST');
+  const credentials = string('credentials') ?? (o.withCredentials ? 'include' : 'same-origin');
+  if (!CREDENTIALS.includes(credentials)) bad('credentials');
+  const r = o.reconnect;
+  const reconnect = r == null ? 0 : typeof r === 'boolean' ? (r ? 1 : 2) : RECONNECT.indexOf(r);
+  if (reconnect < 0) bad('reconnect');
+  const settings = SETTINGS.map((key, i) => (i === 0 ? reconnect : i === 1 ? +!!o[key] : number(key)));
+  // cache: "no-store" instead of a Cache-Control request header, which would force
+  // a CORS preflight on every cross-origin stream.
+  const init = { method, headers: new Headers(o.headers ?? {}), body, credentials, cache: 'no-store' };
+  return [url, method, init, settings, string('untilData'), string('lastEventId') ?? ''];
+}
+
 function headerLines(headers) {
   let text = '';
   for (const [name, value] of headers) text += `${name}: ${value}\r\n`;
@@ -78,7 +113,7 @@ export class PostSource extends EventTarget {
         else this.#dispatch(event);
       },
     };
-    this.#core = new Core(this.#url, options, sink);
+    this.#core = new Core(sink, ...coreArgs(this.#url, options));
     this.#lastEventId = this.#core.lastEventId;
     const signal = options.signal;
     if (signal) {

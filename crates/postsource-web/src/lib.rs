@@ -21,9 +21,13 @@
 //! - `js` (wasm only): the handful of browser functions bound directly;
 //! - `wait` (wasm only): one timer per stream and a future that ends early when
 //!   the stream is closed or its deadline passes;
-//! - `options` (wasm only): the JS options, mapped onto the core's `Config`;
+//! - `options` (wasm only): the options as the JS wrapper normalises them,
+//!   mapped onto the core's `Config`, and the request of each attempt;
+//! - `runtime` (wasm only): the allocator and, in the shipped `no_std` build
+//!   (feature `bundle`), the panic handler;
 //! - `source` (wasm only): the exported `Core`, which feeds the `Session` what
 //!   `fetch` and the body reader report and carries out what it asks.
+#![cfg_attr(all(target_arch = "wasm32", feature = "bundle"), no_std)]
 #![warn(missing_docs)]
 
 extern crate alloc;
@@ -34,6 +38,8 @@ pub mod report;
 mod js;
 #[cfg(target_arch = "wasm32")]
 mod options;
+#[cfg(target_arch = "wasm32")]
+mod runtime;
 #[cfg(target_arch = "wasm32")]
 mod source;
 #[cfg(target_arch = "wasm32")]

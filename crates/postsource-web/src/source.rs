@@ -22,7 +22,9 @@ use js_sys::Uint8Array;
 use postsource::protocol::{Failure, Interruption, Output, Session, Verdict, parse_retry_after};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, spawn_local};
-use web_sys::{AbortController, ReadableStreamDefaultReader, ReadableStreamReadResult, Response};
+use web_sys::{
+    AbortController, ReadableStreamDefaultReader, ReadableStreamReadResult, RequestInit, Response,
+};
 
 use crate::js::{self, Sink};
 use crate::options::Options;
@@ -53,11 +55,23 @@ struct Inner {
 
 #[wasm_bindgen]
 impl Core {
-    /// Validate `options` (throws a `TypeError`), then start the stream; `sink`
-    /// receives `open`/`message`/`error`/`close` calls.
+    /// Start the stream of `url`; `sink` receives `open`/`message`/`error`/`close`
+    /// calls. The other arguments are the options as `js/postsource.js`
+    /// normalises them (see `options.rs`): the upper-case `method`, the
+    /// `RequestInit` (method, `Headers`, body, credentials, cache), the numbers in
+    /// `Setting` order, `untilData` and the initial last event id. Throws the
+    /// `TypeError` of a request that cannot be built (URL, method, header).
     #[wasm_bindgen(constructor)]
-    pub fn new(url: &str, options: &JsValue, sink: Sink) -> Result<Core, JsValue> {
-        let options = Options::read(url, options)?;
+    pub fn new(
+        sink: Sink,
+        url: &str,
+        method: &str,
+        init: RequestInit,
+        settings: &[f64],
+        until_data: Option<String>,
+        last_event_id: String,
+    ) -> Result<Core, JsValue> {
+        let options = Options::new(url, method, init, settings, until_data, last_event_id)?;
         let inner = Rc::new(Inner {
             sink,
             signal: Signal::new(),

@@ -5,7 +5,7 @@
 //! SSE endpoints that each exercise one rule of the browser API: echoing the
 //! request, named events and ids, error statuses with a JSON body, a wrong content
 //! type, 204, a slow stream whose disconnect the server records, a resumable
-//! stream that logs each `Last-Event-ID`, a stall, and an OpenAI-style
+//! stream that logs each `Last-Event-ID`, a stall, a long fast stream (`/many/{n}`), and an OpenAI-style
 //! `POST /v1/chat/completions` stream for the demo. It listens on two ports so the
 //! tests can make cross-origin (CORS) requests: the page loads from one origin and
 //! calls the other. It prints `{"page":URL,"api":URL}` on one line, then serves
@@ -235,6 +235,16 @@ mod server {
         )))
     }
 
+    /// `n` (at most 100 000) events of 1 000 bytes each, in chunks of 100
+    /// events, as fast as the client reads: the bounded-memory test's long stream.
+    async fn many(Path(n): Path<usize>) -> Response {
+        let event = format!("id: x\ndata: {}\n\n", "y".repeat(1_000));
+        let n = n.min(100_000);
+        let chunks = (0..n.div_ceil(100))
+            .map(move |i| Ok::<_, Infallible>(Bytes::from(event.repeat((n - i * 100).min(100)))));
+        sse(Body::from_stream(stream::iter(chunks)))
+    }
+
     async fn seen(State(log): State<Log>, Path(token): Path<String>) -> Response {
         let seen = log.lock().unwrap().get(&token).cloned().unwrap_or_default();
         axum::Json(seen.to_json()).into_response()
@@ -306,6 +316,7 @@ mod server {
             .route("/hang/{token}", any(hang))
             .route("/stall", any(stall))
             .route("/big", any(big))
+            .route("/many/{n}", any(many))
             .route("/seen/{token}", get(seen))
             .route("/v1/chat/completions", post(chat))
             .fallback_service(ServeDir::new(dir))
