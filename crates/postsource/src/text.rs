@@ -3,14 +3,41 @@
 //! The parser hands out event data, types and ids without copying them out of the
 //! chunk they arrived in; a `Utf8Bytes` is such a slice plus the guarantee that it is
 //! valid UTF-8, so callers get a `&str` for free and clones are a reference-count bump.
+//! Short strings — event types, ids, small data — are kept inline instead: copying
+//! two dozen bytes is cheaper than the atomic reference counting of a shared slice,
+//! and most fields of most streams are that short.
 
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::borrow::Borrow;
+use core::cmp::Ordering;
 use core::fmt;
+use core::hash::{Hash, Hasher};
 use core::ops::Deref;
 
 use bytes::Bytes;
+
+/// Strings up to this many bytes are stored inline (it keeps `Utf8Bytes` the size
+/// of a `Bytes`).
+const INLINE: usize = 23;
+
+/// An inline string: its bytes, then its length in the last byte. Aligned, so that
+/// it is built and moved in whole words (a byte-wise build on the stack, read back
+/// as words, stalls the CPU's store forwarding on every field).
+#[derive(Clone, Copy)]
+#[repr(C, align(8))]
+struct Inline([u8; INLINE + 1]);
+
+impl Inline {
+    const fn from_bytes(mut bytes: [u8; INLINE + 1], len: usize) -> Self {
+        bytes[INLINE] = len as u8;
+        Inline(bytes)
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        &self.0[..usize::from(self.0[INLINE])]
+    }
+}
 
 /// An immutable UTF-8 string that shares its bytes (see [`Bytes`]).
 ///
@@ -24,24 +51,41 @@ use bytes::Bytes;
 /// assert_eq!(s.len(), 5);
 /// assert!(s.starts_with("he"));
 /// ```
-#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Utf8Bytes(Bytes);
+#[derive(Clone)]
+pub struct Utf8Bytes(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    Inline(Inline),
+    Shared(Bytes),
+}
 
 impl Utf8Bytes {
     /// An empty string.
     pub const fn new() -> Self {
-        Utf8Bytes(Bytes::new())
+        Utf8Bytes(Repr::Inline(Inline([0; INLINE + 1])))
     }
 
     /// A string from a `'static` literal, without allocating.
     pub const fn from_static(s: &'static str) -> Self {
-        Utf8Bytes(Bytes::from_static(s.as_bytes()))
+        let bytes = s.as_bytes();
+        if bytes.len() > INLINE {
+            return Utf8Bytes(Repr::Shared(Bytes::from_static(bytes)));
+        }
+        let mut buf = [0; INLINE + 1];
+        let mut i = 0;
+        while i < bytes.len() {
+            buf[i] = bytes[i];
+            i += 1;
+        }
+        Utf8Bytes(Repr::Inline(Inline::from_bytes(buf, bytes.len())))
     }
 
     /// Checks that `bytes` is UTF-8 and wraps it without copying.
     pub fn try_from_bytes(bytes: Bytes) -> Result<Self, core::str::Utf8Error> {
         core::str::from_utf8(&bytes)?;
-        Ok(Utf8Bytes(bytes))
+        // SAFETY: checked just above.
+        Ok(unsafe { Utf8Bytes::from_utf8_unchecked(bytes) })
     }
 
     /// Wraps `bytes` without checking it.
@@ -49,14 +93,69 @@ impl Utf8Bytes {
     /// # Safety
     /// `bytes` must be valid UTF-8.
     pub(crate) unsafe fn from_utf8_unchecked(bytes: Bytes) -> Self {
-        Utf8Bytes(bytes)
+        if bytes.len() <= INLINE {
+            // SAFETY: the caller's promise.
+            unsafe { Utf8Bytes::inline_unchecked(&bytes) }
+        } else {
+            Utf8Bytes(Repr::Shared(bytes))
+        }
+    }
+
+    /// A short string, copied inline.
+    ///
+    /// # Safety
+    /// `bytes` must be valid UTF-8 and at most `INLINE` bytes long.
+    unsafe fn inline_unchecked(bytes: &[u8]) -> Self {
+        let mut buf = [0; INLINE + 1];
+        buf[..bytes.len()].copy_from_slice(bytes);
+        Utf8Bytes(Repr::Inline(Inline::from_bytes(buf, bytes.len())))
+    }
+
+    /// `slice()` of a chunk as text, without checking it: copied inline when it is
+    /// short, else made by `slice` (a shared, zero-copy view).
+    ///
+    /// # Safety
+    /// `bytes` must be valid UTF-8, and `slice()` must return the same bytes.
+    pub(crate) unsafe fn from_chunk_unchecked(bytes: &[u8], slice: impl FnOnce() -> Bytes) -> Self {
+        if bytes.len() <= INLINE {
+            // SAFETY: the caller's promise.
+            unsafe { Utf8Bytes::inline_unchecked(bytes) }
+        } else {
+            Utf8Bytes(Repr::Shared(slice()))
+        }
+    }
+
+    /// `chunk[start..end]` as text, without checking it: inline when short, else a
+    /// shared slice of `chunk`.
+    ///
+    /// # Safety
+    /// `chunk[start..end]` must be valid UTF-8.
+    #[inline(always)]
+    pub(crate) unsafe fn from_chunk_range_unchecked(
+        chunk: &Bytes,
+        start: usize,
+        end: usize,
+    ) -> Self {
+        let len = end - start;
+        if len > INLINE {
+            return Utf8Bytes(Repr::Shared(chunk.slice(start..end)));
+        }
+        let mut buf = [0; INLINE + 1];
+        match chunk.get(start..start + INLINE + 1) {
+            // A copy of fixed size is three word loads; the bytes past `len` are never
+            // read.
+            Some(window) => buf.copy_from_slice(window),
+            None => buf[..len].copy_from_slice(&chunk[start..end]),
+        }
+        Utf8Bytes(Repr::Inline(Inline::from_bytes(buf, len)))
     }
 
     /// Decodes `bytes` as UTF-8, replacing each invalid sequence with U+FFFD as the
     /// WHATWG "UTF-8 decode" does. Valid input is wrapped without copying.
     pub fn from_bytes_lossy(bytes: Bytes) -> Self {
         match core::str::from_utf8(&bytes) {
-            Ok(_) => Utf8Bytes(bytes),
+            // SAFETY: checked by the match.
+            Ok(_) => unsafe { Utf8Bytes::from_utf8_unchecked(bytes) },
             Err(_) => Utf8Bytes::from(String::from_utf8_lossy(&bytes).into_owned()),
         }
     }
@@ -64,25 +163,64 @@ impl Utf8Bytes {
     /// Decodes a borrowed slice as [`Utf8Bytes::from_bytes_lossy`] does, copying it.
     pub fn from_slice_lossy(bytes: &[u8]) -> Self {
         match core::str::from_utf8(bytes) {
-            Ok(s) => Utf8Bytes(Bytes::copy_from_slice(s.as_bytes())),
+            Ok(s) => Utf8Bytes::from(s),
             Err(_) => Utf8Bytes::from(String::from_utf8_lossy(bytes).into_owned()),
         }
     }
 
     /// The string.
     pub fn as_str(&self) -> &str {
-        // SAFETY: every constructor checks or guarantees UTF-8, and `Bytes` is immutable.
-        unsafe { core::str::from_utf8_unchecked(&self.0) }
+        // SAFETY: every constructor checks or guarantees UTF-8, and both
+        // representations are immutable.
+        unsafe { core::str::from_utf8_unchecked(self.as_bytes()) }
     }
 
     /// The underlying bytes.
-    pub fn as_bytes(&self) -> &Bytes {
-        &self.0
+    pub fn as_bytes(&self) -> &[u8] {
+        match &self.0 {
+            Repr::Inline(inline) => inline.as_slice(),
+            Repr::Shared(bytes) => bytes,
+        }
     }
 
-    /// Gives up the UTF-8 guarantee and returns the bytes.
+    /// Gives up the UTF-8 guarantee and returns the bytes (a short string is copied).
     pub fn into_bytes(self) -> Bytes {
-        self.0
+        match self.0 {
+            Repr::Inline(inline) => Bytes::copy_from_slice(inline.as_slice()),
+            Repr::Shared(bytes) => bytes,
+        }
+    }
+}
+
+impl Default for Utf8Bytes {
+    fn default() -> Self {
+        Utf8Bytes::new()
+    }
+}
+
+impl PartialEq for Utf8Bytes {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for Utf8Bytes {}
+
+impl PartialOrd for Utf8Bytes {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Utf8Bytes {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl Hash for Utf8Bytes {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
     }
 }
 
@@ -101,7 +239,7 @@ impl AsRef<str> for Utf8Bytes {
 
 impl AsRef<[u8]> for Utf8Bytes {
     fn as_ref(&self) -> &[u8] {
-        &self.0
+        self.as_bytes()
     }
 }
 
@@ -125,19 +263,23 @@ impl fmt::Display for Utf8Bytes {
 
 impl From<String> for Utf8Bytes {
     fn from(s: String) -> Self {
-        Utf8Bytes(Bytes::from(s.into_bytes()))
+        // SAFETY: a `String` is UTF-8.
+        unsafe { Utf8Bytes::from_utf8_unchecked(Bytes::from(s.into_bytes())) }
     }
 }
 
 impl From<&str> for Utf8Bytes {
     fn from(s: &str) -> Self {
-        Utf8Bytes(Bytes::copy_from_slice(s.as_bytes()))
+        // SAFETY: a `str` is UTF-8, and the closure copies the same bytes.
+        unsafe {
+            Utf8Bytes::from_chunk_unchecked(s.as_bytes(), || Bytes::copy_from_slice(s.as_bytes()))
+        }
     }
 }
 
 impl From<Utf8Bytes> for Bytes {
     fn from(s: Utf8Bytes) -> Bytes {
-        s.0
+        s.into_bytes()
     }
 }
 
@@ -149,7 +291,7 @@ impl From<Utf8Bytes> for String {
 
 impl From<Utf8Bytes> for Vec<u8> {
     fn from(s: Utf8Bytes) -> Vec<u8> {
-        s.0.into()
+        s.as_bytes().to_vec()
     }
 }
 
@@ -194,9 +336,25 @@ mod tests {
     }
 
     #[test]
-    fn valid_input_is_not_copied() {
-        let b = Bytes::from_static(b"hello");
+    fn long_valid_input_is_not_copied() {
+        let b = Bytes::from_static(b"a string longer than the inline buffer");
         let s = Utf8Bytes::from_bytes_lossy(b.clone());
         assert_eq!(s.as_bytes().as_ptr(), b.as_ptr());
+    }
+
+    #[test]
+    fn short_strings_are_inline_and_equal_to_shared_ones() {
+        let inline = Utf8Bytes::from("tick");
+        assert!(matches!(inline.0, Repr::Inline(_)));
+        assert_eq!(inline, Utf8Bytes::from_static("tick"));
+        assert_eq!(Utf8Bytes::from("x".repeat(INLINE)).len(), INLINE);
+        assert!(matches!(
+            Utf8Bytes::from("x".repeat(INLINE + 1)).0,
+            Repr::Shared(_)
+        ));
+        assert_eq!(
+            core::mem::size_of::<Utf8Bytes>(),
+            core::mem::size_of::<Bytes>()
+        );
     }
 }

@@ -240,7 +240,7 @@ pub(super) fn strip_one_space(value: &[u8]) -> &[u8] {
 }
 
 /// A field value as text: sliced out of the chunk when it lies in one, else copied.
-#[inline]
+#[inline(always)]
 fn text(value: &[u8], chunk: Option<&Chunk<'_>>) -> Utf8Bytes {
     match chunk {
         Some(chunk) => chunk.text(value),

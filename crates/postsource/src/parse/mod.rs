@@ -480,17 +480,16 @@ pub(crate) struct Chunk<'a> {
 impl Chunk<'_> {
     /// `value`, a subslice of this chunk, as text: zero-copy, checked only when it
     /// lies outside the span already known to be UTF-8.
-    #[inline]
+    #[inline(always)]
     fn text(&self, value: &[u8]) -> Utf8Bytes {
         let start = value.as_ptr() as usize - self.bytes.as_ptr() as usize;
         let end = start + value.len();
-        let bytes = self.bytes.slice(start..end);
         if self.utf8.start <= start && end <= self.utf8.end {
             // SAFETY: a slice of a UTF-8 span cut at ASCII bytes (line ends, `:`, space)
             // is UTF-8.
-            unsafe { Utf8Bytes::from_utf8_unchecked(bytes) }
+            unsafe { Utf8Bytes::from_chunk_range_unchecked(self.bytes, start, end) }
         } else {
-            Utf8Bytes::from_bytes_lossy(bytes)
+            Utf8Bytes::from_bytes_lossy(self.bytes.slice(start..end))
         }
     }
 }
