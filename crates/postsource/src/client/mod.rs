@@ -545,7 +545,7 @@ impl EventSource {
                 "the response is not text/event-stream",
             ),
             Failure::TooLarge(limit) => {
-                Error::new(ErrorKind::TooLarge, format!("the server sent a {limit}"))
+                Error::new(ErrorKind::TooLarge, format!("the server went over a limit: {limit}"))
             }
             Failure::Interrupted(why) => self.interruption_error(why),
             Failure::GaveUp {

@@ -236,7 +236,12 @@ impl Session {
     pub fn poll_timeout(&self) -> Option<u64> {
         let after = |base: u64, limit: Option<u64>| limit.map(|ms| base.saturating_add(ms));
         let phase = match self.phase {
-            Phase::Connecting { since } => after(since, self.config.response_timeout_ms),
+            // No bytes yet is idle too: the idle timeout also bounds the wait for
+            // the response head.
+            Phase::Connecting { since } => min_opt(
+                after(since, self.config.response_timeout_ms),
+                after(since, self.config.idle_timeout_ms),
+            ),
             Phase::Open {
                 last_byte,
                 last_event,
@@ -264,6 +269,9 @@ impl Session {
         match self.phase {
             Phase::Connecting { since } if passed(since, self.config.response_timeout_ms) => {
                 self.connection_lost(now, Interruption::ResponseTimeout);
+            }
+            Phase::Connecting { since } if passed(since, self.config.idle_timeout_ms) => {
+                self.connection_lost(now, Interruption::IdleTimeout);
             }
             Phase::Open { last_byte, .. } if passed(last_byte, self.config.idle_timeout_ms) => {
                 self.connection_lost(now, Interruption::IdleTimeout);

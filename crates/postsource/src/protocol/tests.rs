@@ -522,3 +522,24 @@ fn jitter_is_deterministic_per_seed() {
     assert_ne!(run(1), run(2));
     assert_eq!(run(1)[0], 100);
 }
+
+#[test]
+fn idle_timeout_also_bounds_the_wait_for_the_response_head() {
+    let cfg = Config {
+        idle_timeout_ms: Some(100),
+        reconnect: Reconnect::Never,
+        ..config("GET")
+    };
+    let mut s = Session::new(cfg, 0);
+    drain(&mut s);
+    assert_eq!(s.poll_timeout(), Some(100));
+    s.handle_timeout(99);
+    assert!(drain(&mut s).is_empty());
+    s.handle_timeout(100);
+    assert_eq!(
+        drain(&mut s),
+        [Output::Failed(Failure::Interrupted(
+            Interruption::IdleTimeout
+        ))]
+    );
+}
