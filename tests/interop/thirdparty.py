@@ -1,0 +1,582 @@
+#!/usr/bin/env python3
+"""Third-party interop suite: real SDKs and servers talking to `postsource`.
+
+Two directions, each with clients/servers the project did not write:
+- clients -> `postsource serve`: the official `openai` Python SDK (streamed and
+  plain chat completions, the stream() helper, usage chunk, models, keep-alive),
+  `httpx-sse` (sync and async: /ticks with Last-Event-ID resume, /echo with POST,
+  the chat stream and its resume, test endpoints), `sseclient-py` (requests), and
+  in Node the npm `eventsource` package, `@microsoft/fetch-event-source`, the npm
+  `openai` SDK and the Vercel AI SDK (scripts in node/ that only report what they
+  saw); plus serve's CORS preflight, disconnect log and keep-alive;
+- the `postsource` CLI -> servers: `sse-starlette` under uvicorn, `aiohttp-sse`,
+  and a plain Node `http` server.
+Run with the interop venv's Python (scripts/test-interop sets it up). A missing
+package prints `SKIPPED: <what> (<why>)` and the rest goes on. Ends with the
+`N passed, M failed` line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True  # keep the source tree clean (also for child Pythons)
+os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
+sys.path.insert(0, HERE)
+from harness import BIN, ROOT, Checks, cli, free_port, shape_problems  # noqa: E402
+
+C = Checks()
+NODE_DIR = os.environ.get("INTEROP_NODE_DIR", os.path.join(ROOT, "target", "interop", "node"))
+PROMPT = "Tell me about server-sent events"
+
+
+class Proc:
+    """A background server process whose first stdout line gives its port."""
+
+    def __init__(self, argv: list[str], cwd: str | None = None, port_from=None, env=None, ready_url=None):
+        self.p = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        self.port = None
+        self.err: list[bytes] = []
+        threading.Thread(target=lambda: [self.err.append(x) for x in iter(self.p.stderr.readline, b"")],
+                         daemon=True).start()
+        if port_from is not None:
+            line = self.p.stdout.readline().decode()
+            self.port = port_from(line)
+            threading.Thread(target=lambda: self.p.stdout.read(), daemon=True).start()
+
+    def stop(self) -> None:
+        if self.p.poll() is None:
+            self.p.terminate()
+            try:
+                self.p.wait(5)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+
+
+def wait_port(port: int, secs: float = 15.0) -> bool:
+    import socket
+    end = time.monotonic() + secs
+    while time.monotonic() < end:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def start_serve() -> Proc:
+    def port(line: str) -> int:
+        return int(line.strip().rsplit(":", 1)[1].strip("/ "))
+    return Proc([BIN, "serve", "--port", "0", "--pace-ms", "5", "-q"], port_from=port)
+
+
+# --------------------------------------------------------------------------- openai SDK -> serve
+
+def t_openai(base: str) -> None:
+    try:
+        import openai
+    except ImportError as e:
+        C.skip("openai SDK checks", f"import failed: {e}")
+        return
+    client = openai.OpenAI(base_url=f"{base}/v1", api_key="sk-interop", timeout=20, max_retries=0)
+    t0 = time.monotonic()
+    tokens, finish, ids, chunks = [], None, set(), 0
+    stream = client.chat.completions.create(model="postsource-sim", stream=True,
+                                            messages=[{"role": "user", "content": PROMPT}])
+    for chunk in stream:
+        chunks += 1
+        ids.add(chunk.id)
+        if chunk.choices:
+            d = chunk.choices[0].delta
+            if d.content:
+                tokens.append(d.content)
+            if chunk.choices[0].finish_reason:
+                finish = chunk.choices[0].finish_reason
+    text = "".join(tokens)
+    C.check("openai: streamed chat completion yields tokens", len(tokens) >= 3 and text.strip() != "",
+            f"{len(tokens)} tokens: {text[:80]!r}")
+    C.check("openai: stream finishes with finish_reason", finish in ("stop", "length"), f"finish={finish!r}")
+    C.check("openai: the iterator ends ([DONE] honoured) promptly", time.monotonic() - t0 < 15, f"{time.monotonic() - t0:.1f}s")
+    C.check("openai: one completion id across chunks", len(ids) == 1, str(ids))
+
+    usage = None
+    s2 = client.chat.completions.create(model="postsource-sim", stream=True, stream_options={"include_usage": True},
+                                        messages=[{"role": "user", "content": PROMPT}])
+    for chunk in s2:
+        if chunk.usage is not None:
+            usage = chunk.usage
+    C.check("openai: stream_options.include_usage gives a usage chunk",
+            usage is not None and usage.completion_tokens > 0 and usage.total_tokens >= usage.completion_tokens, str(usage))
+
+    resp = client.chat.completions.create(model="postsource-sim", messages=[{"role": "user", "content": PROMPT}])
+    C.check("openai: non-streamed chat completion", resp.object == "chat.completion" and bool(resp.choices[0].message.content),
+            str(resp)[:200])
+    C.check("openai: non-streamed and streamed texts agree", resp.choices[0].message.content == text,
+            f"{resp.choices[0].message.content[:60]!r} vs {text[:60]!r}")
+
+    try:
+        with client.chat.completions.stream(model="postsource-sim", messages=[{"role": "user", "content": PROMPT}]) as st:
+            deltas = [e.delta for e in st if e.type == "content.delta"]
+            final = st.get_final_completion()
+        C.check("openai: chat.completions.stream() helper: deltas and final completion",
+                "".join(deltas) == text and final.choices[0].message.content == text
+                and final.choices[0].finish_reason in ("stop", "length"), f"{''.join(deltas)[:60]!r} / {final}"[:300])
+    except Exception as e:  # noqa: BLE001 - any SDK exception here is the finding
+        C.check("openai: chat.completions.stream() helper", False, repr(e)[:300])
+
+    models = client.models.list()
+    C.check("openai: models.list", len(list(models)) >= 1, str(models)[:200])
+
+    async def astream():
+        ac = openai.AsyncOpenAI(base_url=f"{base}/v1", api_key="sk-interop", timeout=20, max_retries=0)
+        out = []
+        s = await ac.chat.completions.create(model="postsource-sim", stream=True,
+                                             messages=[{"role": "user", "content": PROMPT}])
+        async for ch in s:
+            if ch.choices and ch.choices[0].delta.content:
+                out.append(ch.choices[0].delta.content)
+        await ac.close()
+        return "".join(out)
+    import asyncio
+    atext = asyncio.run(asyncio.wait_for(astream(), 20))
+    C.check("openai: AsyncOpenAI stream yields the same text", atext == text, f"{atext[:60]!r}")
+
+    try:
+        client.chat.completions.create(model="postsource-sim", stream=True, messages="not a list")  # type: ignore[arg-type]
+        C.check("openai: bad request raises an APIStatusError", False, "no exception")
+    except openai.APIStatusError as e:
+        C.check("openai: bad request raises an APIStatusError (4xx)", 400 <= e.status_code < 500, f"{e.status_code} {e}")
+    except Exception as e:  # noqa: BLE001
+        C.check("openai: bad request raises an APIStatusError", False, repr(e)[:200])
+
+
+# --------------------------------------------------------------------------- httpx-sse -> serve
+
+def whatwg_only(evs: list) -> list:
+    """httpx-sse also yields blocks without data (e.g. a lone `retry:`); EventSource does not."""
+    return [e for e in evs if not (e[1] == "" and e[0] == "message")]
+
+
+def t_httpx_sse(base: str) -> None:
+    try:
+        import httpx
+        from httpx_sse import SSEError, aconnect_sse, connect_sse
+    except ImportError as e:
+        C.skip("httpx-sse checks", f"import failed: {e}")
+        return
+    with httpx.Client(timeout=20) as client:
+        with connect_sse(client, "GET", f"{base}/ticks?interval_ms=10&count=3") as es:
+            ct = es.response.headers.get("content-type", "")
+            evs = whatwg_only([(s.event, s.data, s.id, s.retry) for s in es.iter_sse()])
+        C.check("httpx-sse: /ticks content type", ct.startswith("text/event-stream"), ct)
+        C.check("httpx-sse: /ticks 3 tick events with ids", [e[:3] for e in evs] == [("tick", str(i), str(i)) for i in (1, 2, 3)],
+                str(evs))
+        with connect_sse(client, "GET", f"{base}/ticks?interval_ms=10&count=2", headers={"Last-Event-ID": "3"}) as es:
+            evs2 = whatwg_only([(s.event, s.data, s.id) for s in es.iter_sse()])
+        C.check("httpx-sse: Last-Event-ID 3 resumes at tick 4", evs2 == [("tick", "4", "4"), ("tick", "5", "5")], str(evs2))
+
+        with connect_sse(client, "POST", f"{base}/echo", json={"q": "ping"}, headers={"X-Interop": "httpx"}) as es:
+            evs3 = [(s.event, s.data) for s in es.iter_sse()]
+        ev = dict(e for e in evs3 if e[0] in ("method", "body", "request"))
+        C.check("httpx-sse: /echo POST method", ev.get("method") == "POST", str(evs3)[:300])
+        C.check("httpx-sse: /echo body", json.loads(ev.get("body") or "null") == {"q": "ping"}, str(ev.get("body")))
+        headers = [d for t, d in evs3 if t == "header"]
+        C.check("httpx-sse: /echo header events", any(h.lower().startswith("x-interop: httpx") for h in headers), str(headers))
+        try:
+            req = json.loads(ev.get("request") or "{}")
+            C.check("httpx-sse: /echo request JSON", req.get("method") == "POST", str(req)[:200])
+        except ValueError as e:
+            C.check("httpx-sse: /echo request JSON", False, repr(e))
+
+        body = {"model": "m", "stream": True, "messages": [{"role": "user", "content": PROMPT}]}
+        with connect_sse(client, "POST", f"{base}/v1/chat/completions?pace_ms=60", json=body) as es:
+            stamps = []
+            evs4 = []
+            for s in es.iter_sse():
+                stamps.append(time.monotonic())
+                evs4.append((s.data, s.id))
+        gaps = [b - a for a, b in zip(stamps[1:], stamps[2:-1])]  # token gaps (role chunk and [DONE] aside)
+        avg = sum(gaps) / len(gaps) if gaps else 0
+        C.check("serve chat ?pace_ms=60: tokens paced about 60 ms apart", 0.04 <= avg <= 0.3, f"avg gap {avg:.3f}s")
+        C.check("httpx-sse: chat stream ends with [DONE]", bool(evs4) and evs4[-1][0] == "[DONE]", str(evs4[-2:]))
+        C.check("httpx-sse: chat stream has an id on every event", all(i for _, i in evs4), str([i for _, i in evs4][:10]))
+        ids = [i for _, i in evs4]
+        if len(ids) > 3:
+            mid = ids[len(ids) // 2]
+            with connect_sse(client, "POST", f"{base}/v1/chat/completions", json=body, headers={"Last-Event-ID": mid}) as es:
+                rest = [(s.data, s.id) for s in es.iter_sse()]
+            def key(evs):  # chunk ids and timestamps are per request; compare ids and deltas
+                out = []
+                for d, i in evs:
+                    try:
+                        ch = json.loads(d).get("choices") or [{}]
+                        out.append((i, ch[0].get("delta"), ch[0].get("finish_reason")))
+                    except ValueError:
+                        out.append((i, d, None))
+                return out
+            C.check("httpx-sse: chat stream resumes after Last-Event-ID", key(rest) == key(evs4[len(ids) // 2 + 1:]),
+                    f"{key(rest)[:3]} vs {key(evs4[len(ids) // 2 + 1:])[:3]}")
+
+        try:
+            with connect_sse(client, "GET", f"{base}/test/content-type?type=text/plain") as es:
+                list(es.iter_sse())
+            C.check("httpx-sse: /test/content-type raises SSEError", False, "no error")
+        except SSEError:
+            C.check("httpx-sse: /test/content-type raises SSEError", True)
+
+        with connect_sse(client, "GET", f"{base}/test/drip?delay_ms=1") as es:
+            drip = [(s.event, s.data, s.id) for s in es.iter_sse()]
+        C.check("httpx-sse: /test/drip parsed (CRLF, CR, UTF-8 split per byte)",
+                drip == [("message", "caf\u00e9 \U0001F600", "1"), ("named", "two\nlines", "1"), ("message", "last", "3")],
+                str(drip))
+
+    async def alist():
+        async with httpx.AsyncClient(timeout=20) as ac:
+            async with aconnect_sse(ac, "GET", f"{base}/ticks?interval_ms=10&count=2") as es:
+                return [s.data async for s in es.aiter_sse() if s.data != ""]
+    import asyncio
+    got = asyncio.run(asyncio.wait_for(alist(), 20))
+    C.check("httpx-sse: async aconnect_sse", got == ["1", "2"], str(got))
+
+    async def many():
+        async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=200)) as ac:
+            async def one():
+                async with aconnect_sse(ac, "GET", f"{base}/ticks?interval_ms=20&count=5") as es:
+                    return [s.data async for s in es.aiter_sse() if s.data != ""]
+            return await asyncio.gather(*[one() for _ in range(100)])
+    res = asyncio.run(asyncio.wait_for(many(), 30))
+    C.check("httpx-sse: 100 concurrent /ticks streams all complete", all(x == ["1", "2", "3", "4", "5"] for x in res),
+            f"{sum(1 for x in res if x == ['1', '2', '3', '4', '5'])} of 100")
+
+
+# --------------------------------------------------------------------------- serve behaviour seen by a client
+
+def t_serve_behaviour() -> None:
+    try:
+        import httpx
+    except ImportError as e:
+        C.skip("serve CORS / cancellation / keep-alive checks", f"import failed: {e}")
+        return
+    def port(line: str) -> int:
+        return int(line.strip().rsplit(":", 1)[1].strip("/ "))
+    srv = Proc([BIN, "serve", "--port", "0", "--keep-alive", "1"], port_from=port)
+    base = f"http://127.0.0.1:{srv.port}"
+    try:
+        with httpx.Client(timeout=10) as client:
+            r = client.options(f"{base}/v1/chat/completions", headers={
+                "Origin": "http://example.test", "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "content-type,authorization,last-event-id"})
+            aco = r.headers.get("access-control-allow-origin")
+            methods = (r.headers.get("access-control-allow-methods") or "").upper()
+            hdrs = (r.headers.get("access-control-allow-headers") or "").lower()
+            C.check("serve CORS preflight: 2xx, origin allowed, POST and the headers allowed",
+                    200 <= r.status_code < 300 and aco in ("http://example.test", "*")
+                    and ("POST" in methods or "*" in methods)
+                    and all(h in hdrs or "*" in hdrs for h in ("content-type", "authorization", "last-event-id")),
+                    f"{r.status_code} {dict(r.headers)}")
+            if r.headers.get("access-control-allow-credentials") == "true":
+                C.check("serve CORS: credentials allowed => origin is not '*'", aco != "*", str(aco))
+            r = client.get(f"{base}/ticks?count=1&interval_ms=1", headers={"Origin": "http://example.test"})
+            C.check("serve CORS: actual response has Access-Control-Allow-Origin",
+                    r.headers.get("access-control-allow-origin") in ("http://example.test", "*"), str(dict(r.headers)))
+
+            body = {"model": "m", "stream": True, "messages": [{"role": "user", "content": PROMPT * 5}]}
+            with client.stream("POST", f"{base}/v1/chat/completions", json=body,
+                               headers={"x-postsource-pace-ms": "300"}) as resp:
+                n = 0
+                for line in resp.iter_lines():
+                    if line.startswith("data:"):
+                        n += 1
+                    if n >= 2:
+                        break
+            end = time.monotonic() + 3
+            while time.monotonic() < end and b"disconnect" not in b"".join(srv.err):
+                time.sleep(0.05)
+        srv.stop()
+        log = b"".join(srv.err).decode(errors="replace")
+        C.check("serve: client disconnect logged ('client disconnected; stopped generating')",
+                "client disconnected" in log and "stopped generating" in log, log[-400:])
+        C.note(f"serve log tail: {log.strip().splitlines()[-3:] if log.strip() else []}")
+    finally:
+        srv.stop()
+
+    srv = Proc([BIN, "serve", "--port", "0", "--keep-alive", "1", "-q"], port_from=port)
+    try:
+        kb = f"http://127.0.0.1:{srv.port}"
+        # httpx-sse and the openai SDK share a decoder that yields a block without data
+        # when an id was seen before or retry: was set, so ": keep-alive\n\n" after an id,
+        # or a lone "retry: N\n\n", becomes an empty event (and json.loads("") in openai).
+        try:
+            from httpx_sse import connect_sse
+            with httpx.Client(timeout=15) as client, \
+                    connect_sse(client, "GET", f"{kb}/ticks?interval_ms=2200&count=2") as es:
+                raw_evs = [(x.event, x.data, x.id) for x in es.iter_sse()]
+            C.check("httpx-sse: no spurious empty events from serve's retry:/keep-alive blocks on /ticks",
+                    raw_evs == [("tick", "1", "1"), ("tick", "2", "2")], str(raw_evs))
+        except ImportError as e:
+            C.skip("httpx-sse keep-alive check", str(e))
+        try:
+            import openai
+            oc = openai.OpenAI(base_url=f"{kb}/v1", api_key="sk-interop", timeout=20, max_retries=0)
+            n = 0
+            try:
+                st = oc.chat.completions.create(model="m", stream=True, messages=[{"role": "user", "content": PROMPT}],
+                                                extra_headers={"x-postsource-pace-ms": "1300"})
+                for _ in st:
+                    n += 1
+                    if n >= 3:
+                        break
+                C.check("openai: stream survives serve's keep-alive comments (slow pace, --keep-alive 1)", n >= 3, f"{n}")
+            except Exception as e:  # noqa: BLE001 - the SDK's own exception is the finding
+                C.check("openai: stream survives serve's keep-alive comments (slow pace, --keep-alive 1)", False,
+                        f"after {n} chunks: {type(e).__name__}: {str(e)[:120]}")
+        except ImportError as e:
+            C.skip("openai keep-alive check", str(e))
+        with httpx.Client(timeout=10) as client:
+            t0 = time.monotonic()
+            seen = False
+            with client.stream("GET", f"http://127.0.0.1:{srv.port}/ticks?interval_ms=5000") as resp:
+                for line in resp.iter_lines():
+                    if line.startswith(":") and "keep-alive" in line:
+                        seen = True
+                        break
+                    if time.monotonic() - t0 > 4:
+                        break
+            C.check("serve --keep-alive 1: ': keep-alive' comment on an idle stream", seen and time.monotonic() - t0 < 3.5,
+                    f"seen={seen} after {time.monotonic() - t0:.1f}s")
+    finally:
+        srv.stop()
+
+
+# --------------------------------------------------------------------------- Node clients -> serve
+
+def node_ready(pkgs=("eventsource", "@microsoft/fetch-event-source")) -> str | None:
+    if shutil.which("node") is None:
+        return "node not installed"
+    for pkg in pkgs:
+        if not os.path.isdir(os.path.join(NODE_DIR, "node_modules", pkg)):
+            return f"{pkg} not installed in {NODE_DIR}"
+    return None
+
+
+def run_node(script: str, *args: str, timeout: float = 60) -> list[dict]:
+    # ESM resolves packages next to the importing file: run a copy beside node_modules.
+    dst = os.path.join(NODE_DIR, script)
+    shutil.copyfile(os.path.join(HERE, "node", script), dst)
+    p = subprocess.run(["node", dst, *args], capture_output=True, timeout=timeout)
+    out = []
+    for line in p.stdout.decode().splitlines():
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            pass
+    if p.returncode != 0:
+        out.append({"scenario": "_exit", "rc": p.returncode, "stderr": p.stderr.decode()[-500:]})
+    return out
+
+
+def t_node_eventsource(base: str) -> None:
+    why = node_ready()
+    if why:
+        C.skip("npm eventsource checks", why)
+        return
+    res = {o["scenario"]: o for o in run_node("es_client.mjs", base)}
+    if "_exit" in res:
+        C.check("eventsource: script ran", False, str(res["_exit"]))
+    r = res.get("ticks_resume", {})
+    C.check("eventsource: /ticks reconnects with Last-Event-ID, ticks 1..6 in order",
+            [e["data"] for e in r.get("events", [])] == [str(i) for i in range(1, 7)]
+            and [e["id"] for e in r.get("events", [])] == [str(i) for i in range(1, 7)] and r.get("opens", 0) >= 2, str(r)[:300])
+    r = res.get("ticks_total", {})
+    C.check("eventsource: /ticks total=4 ends with 204 -> CLOSED", r.get("events") == ["1", "2", "3", "4"]
+            and r.get("readyState") == 2, str(r)[:300])
+    r = res.get("echo_post", {})
+    evs = {e["type"]: e["data"] for e in r.get("events", [])}
+    C.check("eventsource: /echo via POST fetch hook", evs.get("method") == "POST" and evs.get("body") == '{"hello":"world"}',
+            str(r)[:300])
+    r = res.get("status_error", {})
+    C.check("eventsource: /test/status/500 fails the connection (CLOSED)", r.get("readyState") == 2, str(r))
+    r = res.get("drip", {})
+    C.check("eventsource: /test/drip parsed", [(e["type"], e["data"], e["id"]) for e in r.get("events", [])] ==
+            [["message", "caf\u00e9 \U0001F600", "1"], ["named", "two\nlines", "1"], ["message", "last", "3"]]
+            or [(e["type"], e["data"], e["id"]) for e in r.get("events", [])] ==
+            [("message", "caf\u00e9 \U0001F600", "1"), ("message", "last", "3")], str(r)[:300])
+
+
+def t_node_fes(base: str) -> None:
+    why = node_ready()
+    if why:
+        C.skip("@microsoft/fetch-event-source checks", why)
+        return
+    res = {o["scenario"]: o for o in run_node("fes_client.mjs", base)}
+    if "_exit" in res:
+        C.check("fetch-event-source: script ran", False, str(res["_exit"]))
+    r = res.get("chat", {})
+    evs = r.get("events", [])
+    C.check("fetch-event-source: chat POST streams chunks then [DONE]", len(evs) >= 4 and evs[-1]["data"] == "[DONE]"
+            and r.get("status") == 200, str(r)[:300])
+    try:
+        text = "".join(json.loads(e["data"])["choices"][0]["delta"].get("content") or "" for e in evs[:-1]
+                       if json.loads(e["data"]).get("choices"))
+    except (ValueError, KeyError, IndexError) as e:
+        text = f"<{e!r}>"
+    C.check("fetch-event-source: chunks carry content", len(text) > 0 and not text.startswith("<"), text[:80])
+    r = res.get("echo_post", {})
+    evs = {e["event"]: e["data"] for e in r.get("events", [])}
+    C.check("fetch-event-source: /echo POST body", evs.get("method") == "POST" and evs.get("body") == "plain body", str(r)[:300])
+    r = res.get("ticks_resume", {})
+    C.check("fetch-event-source: /ticks resumes across reconnects (ids 1..5)",
+            [e["id"] for e in r.get("events", [])] == [str(i) for i in range(1, 6)] and r.get("opens", 0) >= 3, str(r)[:300])
+
+
+def t_node_openai(base: str) -> None:
+    why = node_ready(("openai", "ai", "@ai-sdk/openai"))
+    if why:
+        C.skip("npm openai / Vercel AI SDK checks", why)
+        return
+    res = {o["scenario"]: o for o in run_node("openai_client.mjs", base)}
+    if "_exit" in res:
+        C.check("npm openai: script ran", False, str(res["_exit"]))
+    r = res.get("openai_stream", {})
+    C.check("npm openai: streamed chat completion yields tokens and finishes", r.get("tokens", 0) >= 3
+            and r.get("finish") in ("stop", "length") and r.get("ids") == 1, str(r)[:300])
+    text = r.get("text")
+    r = res.get("openai_stream_helper", {})
+    C.check("npm openai: chat.completions.stream() helper, finalChatCompletion", r.get("text") == text and
+            r.get("deltas") == text and r.get("finish") in ("stop", "length"), str(r)[:300])
+    r = res.get("openai_abort", {})
+    C.check("npm openai: abort mid-stream", r.get("chunks") == 2 and "error" not in r, str(r)[:300])
+    r = res.get("ai_sdk_stream", {})
+    C.check("Vercel AI SDK (@ai-sdk/openai chat): streamText gives the text and finish reason",
+            r.get("text") == text and r.get("finishReason") in ("stop", "length") and not r.get("errors"), str(r)[:400])
+
+
+def t_sseclient(base: str) -> None:
+    try:
+        import requests
+        import sseclient
+    except ImportError as e:
+        C.skip("sseclient-py checks", f"import failed: {e}")
+        return
+    with requests.get(f"{base}/ticks?interval_ms=10&count=3", stream=True, timeout=20,
+                      headers={"Accept": "text/event-stream"}) as resp:
+        evs = [(e.event, e.data, e.id) for e in sseclient.SSEClient(resp).events()]
+    C.check("sseclient-py: /ticks", whatwg_only(evs) == [("tick", str(i), str(i)) for i in (1, 2, 3)], str(evs))
+    C.check("sseclient-py: /ticks has no empty events", evs == whatwg_only(evs), str(evs))
+    with requests.post(f"{base}/v1/chat/completions", stream=True, timeout=20,
+                       json={"model": "m", "stream": True, "messages": [{"role": "user", "content": PROMPT}]}) as resp:
+        evs = [e.data for e in sseclient.SSEClient(resp).events()]
+    C.check("sseclient-py: chat stream ends with [DONE]", len(evs) > 3 and evs[-1] == "[DONE]", str(evs[-2:]))
+
+
+# --------------------------------------------------------------------------- CLI -> third-party servers
+
+EXPECTED_STREAM = [("greet", "hi", "1"), ("message", "line1\nline2", "1"), ("json", '{"x": 1}', "2"),
+                   ("message", "caf\u00e9", "2")]
+
+
+def cli_against(name: str, base: str, cr: bool = False) -> None:
+    r = cli(["-o", "jsonl", "--reconnect", "never", f"{base}/stream"], timeout=20)
+    p = shape_problems(r)
+    C.check(f"cli -> {name}: /stream events", r.events() == EXPECTED_STREAM and r.rc == 0 and r.close_reason() == "eof"
+            and not p, f"{p} {r.brief()}")
+    r = cli(["-o", "jsonl", "-n", "7", f"{base}/resume"], timeout=20)
+    C.check(f"cli -> {name}: /resume continues via Last-Event-ID across reconnects",
+            [e[1] for e in r.events()] == [str(i) for i in range(1, 8)] and [e[2] for e in r.events()] ==
+            [str(i) for i in range(1, 8)] and r.close_reason() == "max_events" and r.rc == 0, r.brief())
+    r = cli(["-o", "jsonl", "--json", '{"a": 1}', f"{base}/post"], timeout=20)
+    try:
+        got = json.loads(r.events()[0][1])
+    except (ValueError, IndexError):
+        got = None
+    C.check(f"cli -> {name}: --json POST echoed", got is not None and got.get("method") == "POST"
+            and got.get("body") == '{"a": 1}' and (got.get("ct") or "").startswith("application/json") and r.rc == 0,
+            r.brief())
+    r = cli(["-o", "data", "--reconnect", "never", f"{base}/stream"], timeout=20)
+    C.check(f"cli -> {name}: -o data", r.raw == ["hi", "line1", "line2", '{"x": 1}', "caf\u00e9"] and r.rc == 0, r.brief())
+    if cr:
+        r = cli(["-o", "jsonl", "--reconnect", "never", f"{base}/cr"], timeout=20)
+        C.check(f"cli -> {name}: CR-only line endings", r.events() == [("message", "a\nb", ""), ("message", "c", "5")],
+                r.brief())
+
+
+def t_cli_starlette() -> None:
+    py = sys.executable
+    try:
+        import sse_starlette  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError as e:
+        C.skip("cli -> sse-starlette checks", f"import failed: {e}")
+        return
+    port = free_port()
+    srv = Proc([py, "-m", "uvicorn", "starlette_app:app", "--host", "127.0.0.1", "--port", str(port),
+                "--log-level", "warning"], cwd=HERE)
+    try:
+        if not C.check("sse-starlette: uvicorn started", wait_port(port), b"".join(srv.err).decode()[-300:]):
+            return
+        cli_against("sse-starlette", f"http://127.0.0.1:{port}")
+    finally:
+        srv.stop()
+
+
+def t_cli_aiohttp() -> None:
+    try:
+        import aiohttp_sse  # noqa: F401
+    except ImportError as e:
+        C.skip("cli -> aiohttp-sse checks", f"import failed: {e}")
+        return
+    port = free_port()
+    srv = Proc([sys.executable, "aiohttp_app.py", str(port)], cwd=HERE)
+    try:
+        if not C.check("aiohttp-sse: server started", wait_port(port), b"".join(srv.err).decode()[-300:]):
+            return
+        cli_against("aiohttp-sse", f"http://127.0.0.1:{port}")
+    finally:
+        srv.stop()
+
+
+def t_cli_node_server() -> None:
+    if shutil.which("node") is None:
+        C.skip("cli -> node http server checks", "node not installed")
+        return
+    srv = Proc(["node", os.path.join(HERE, "node", "sse_server.mjs")], port_from=lambda line: int(line.split()[1]))
+    try:
+        cli_against("node http", f"http://127.0.0.1:{srv.port}", cr=True)
+    finally:
+        srv.stop()
+
+
+def main() -> int:
+    if not os.access(BIN, os.X_OK):
+        print(f"FAIL binary: {BIN} not found")
+        print("0 passed, 1 failed")
+        return 1
+    serve = start_serve()
+    base = f"http://127.0.0.1:{serve.port}"
+    t0 = time.monotonic()
+    try:
+        C.check("postsource serve --port 0 prints its port", bool(serve.port) and wait_port(serve.port), str(serve.port))
+        for name, fn, args in [("t_openai", t_openai, (base,)), ("t_httpx_sse", t_httpx_sse, (base,)),
+                               ("t_serve_behaviour", t_serve_behaviour, ()),
+                               ("t_node_eventsource", t_node_eventsource, (base,)), ("t_node_fes", t_node_fes, (base,)),
+                               ("t_node_openai", t_node_openai, (base,)), ("t_sseclient", t_sseclient, (base,)),
+                               ("t_cli_aiohttp", t_cli_aiohttp, ()),
+                               ("t_cli_starlette", t_cli_starlette, ()), ("t_cli_node_server", t_cli_node_server, ())]:
+            C.run(name, fn, *args)
+    finally:
+        serve.stop()
+    print(f"# third-party run took {time.monotonic() - t0:.1f}s", flush=True)
+    return C.summary()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
