@@ -544,9 +544,10 @@ impl EventSource {
                 ErrorKind::ContentType,
                 "the response is not text/event-stream",
             ),
-            Failure::TooLarge(limit) => {
-                Error::new(ErrorKind::TooLarge, format!("the server went over a limit: {limit}"))
-            }
+            Failure::TooLarge(limit) => Error::new(
+                ErrorKind::TooLarge,
+                format!("the server went over a limit: {limit}"),
+            ),
             Failure::Interrupted(why) => self.interruption_error(why),
             Failure::GaveUp {
                 last,
