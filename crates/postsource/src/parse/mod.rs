@@ -365,7 +365,11 @@ impl Parser {
         let cur = &mut self.cur;
         let bytes: &[u8] = &cur.bytes;
         let line = bytes.get(cur.start..)?;
-        if !line.starts_with(b"data:") || !self.partial.is_empty() || !self.fields.is_idle() {
+        if self.skipping_line
+            || !self.partial.is_empty()
+            || !line.starts_with(b"data:")
+            || !self.fields.is_idle()
+        {
             return None;
         }
         let value_end = cur.start + 5 + memchr::memchr2(b'\n', b'\r', &line[5..])?;
@@ -554,5 +558,17 @@ mod tests {
         assert_eq!(out[0], Err(ParseError::LineTooLong { limit: 8 }));
         assert!(matches!(&out[1], Ok(Frame::Event(e)) if e.data == "z"));
         assert_eq!(out.len(), 2);
+    }
+
+    #[test]
+    fn the_rest_of_a_skipped_line_is_not_an_event() {
+        // Found by proptest: the `data:` fast path must not start inside a line that is
+        // being skipped for its length.
+        let stream: &[u8] = b"\0event: :000:iddata::data: \n\n";
+        let mut whole = Parser::new().with_max_line_len(6);
+        assert!(frames(&mut whole, &[stream]).is_empty());
+        let mut split = Parser::new().with_max_line_len(6);
+        assert!(frames(&mut split, &[&stream[..22], &stream[22..]]).is_empty());
+        assert_eq!(split.finish(), StreamEnd::Clean);
     }
 }
