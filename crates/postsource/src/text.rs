@@ -111,20 +111,6 @@ impl Utf8Bytes {
         Utf8Bytes(Repr::Inline(Inline::from_bytes(buf, bytes.len())))
     }
 
-    /// `slice()` of a chunk as text, without checking it: copied inline when it is
-    /// short, else made by `slice` (a shared, zero-copy view).
-    ///
-    /// # Safety
-    /// `bytes` must be valid UTF-8, and `slice()` must return the same bytes.
-    pub(crate) unsafe fn from_chunk_unchecked(bytes: &[u8], slice: impl FnOnce() -> Bytes) -> Self {
-        if bytes.len() <= INLINE {
-            // SAFETY: the caller's promise.
-            unsafe { Utf8Bytes::inline_unchecked(bytes) }
-        } else {
-            Utf8Bytes(Repr::Shared(slice()))
-        }
-    }
-
     /// `chunk[start..end]` as text, without checking it: inline when short, else a
     /// shared slice of `chunk`.
     ///
@@ -270,9 +256,11 @@ impl From<String> for Utf8Bytes {
 
 impl From<&str> for Utf8Bytes {
     fn from(s: &str) -> Self {
-        // SAFETY: a `str` is UTF-8, and the closure copies the same bytes.
-        unsafe {
-            Utf8Bytes::from_chunk_unchecked(s.as_bytes(), || Bytes::copy_from_slice(s.as_bytes()))
+        if s.len() <= INLINE {
+            // SAFETY: a `str` is UTF-8, and it fits inline.
+            unsafe { Utf8Bytes::inline_unchecked(s.as_bytes()) }
+        } else {
+            Utf8Bytes(Repr::Shared(Bytes::copy_from_slice(s.as_bytes())))
         }
     }
 }
