@@ -429,12 +429,13 @@ impl Parser {
         if self.skipping_line || len == 0 {
             return None;
         }
-        let bytes = self.cur.bytes.clone();
+        let bytes = &self.cur.bytes;
         let rest = &bytes[bytes.len() - len..];
         if self.partial.len() + len > self.limits.max_line_len {
-            let partial = core::mem::take(&mut self.partial);
+            let frame = line_too_long(&mut self.fields, &self.limits, &self.partial, rest);
+            self.clear_partial();
             self.skipping_line = true;
-            return line_too_long(&mut self.fields, &self.limits, &partial, rest);
+            return frame;
         }
         self.partial.extend_from_slice(rest);
         None
