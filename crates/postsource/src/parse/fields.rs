@@ -2,6 +2,7 @@
 //! read, and dispatch on a blank line (WHATWG "Interpreting an event stream" and
 //! "Dispatch the event").
 
+use alloc::borrow::Cow;
 use alloc::string::String;
 use core::mem;
 
@@ -183,23 +184,55 @@ impl Fields {
                 limit: limits.max_event_size,
             }));
         }
+        if matches!(self.data, Data::None) {
+            self.data_len = len;
+            self.data = Data::One(text(value, chunk));
+        } else {
+            let value = match chunk.and_then(|chunk| chunk.as_known_utf8(value)) {
+                Some(known) => Cow::Borrowed(known),
+                // `from_utf8_lossy` is several times slower on valid text than this.
+                None => match core::str::from_utf8(value) {
+                    Ok(valid) => Cow::Borrowed(valid),
+                    Err(_) => String::from_utf8_lossy(value),
+                },
+            };
+            self.join_data(&value, len);
+        }
+        None
+    }
+
+    /// Appends one more `data` line to a block that already has data, when that
+    /// stays within the limits; else it changes nothing and returns false, for
+    /// [`Fields::line`] to report. (The parser's loop over a run of `data:` lines.)
+    #[inline]
+    pub(super) fn push_more_data(&mut self, value: &str, limits: &Limits) -> bool {
+        let len = self.data_len + 1 + value.len();
+        if matches!(self.data, Data::None) || self.dropping || len > limits.max_event_size {
+            return false;
+        }
+        self.join_data(value, len);
+        true
+    }
+
+    /// Adds a line to existing data; `len` is the data's new length.
+    #[inline]
+    fn join_data(&mut self, value: &str, len: usize) {
         self.data_len = len;
-        self.data = match mem::take(&mut self.data) {
-            Data::None => Data::One(text(value, chunk)),
+        match &mut self.data {
+            Data::Many(joined) => {
+                joined.push('\n');
+                joined.push_str(value);
+            }
             Data::One(first) => {
                 let mut joined = String::with_capacity(len.max(64));
-                joined.push_str(&first);
+                joined.push_str(first);
                 joined.push('\n');
-                push_lossy(&mut joined, value);
-                Data::Many(joined)
+                joined.push_str(value);
+                self.data = Data::Many(joined);
             }
-            Data::Many(mut joined) => {
-                joined.push('\n');
-                push_lossy(&mut joined, value);
-                Data::Many(joined)
-            }
-        };
-        None
+            // Callers check for data first; were it missing, this line would start it.
+            Data::None => self.data = Data::One(Utf8Bytes::from(value)),
+        }
     }
 
     fn dispatch(&mut self) -> Option<Frame> {
@@ -263,12 +296,5 @@ fn text(value: &[u8], chunk: Option<&Chunk<'_>>) -> Utf8Bytes {
     match chunk {
         Some(chunk) => chunk.text(value),
         None => Utf8Bytes::from_slice_lossy(value),
-    }
-}
-
-fn push_lossy(out: &mut String, value: &[u8]) {
-    match core::str::from_utf8(value) {
-        Ok(s) => out.push_str(s),
-        Err(_) => out.push_str(&String::from_utf8_lossy(value)),
     }
 }

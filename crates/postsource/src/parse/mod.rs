@@ -325,6 +325,7 @@ impl Parser {
                 continue;
             }
             let line = &bytes[start..end];
+            let data_line = line.starts_with(b"data:");
             if self.skipping_line {
                 self.skipping_line = false;
                 continue;
@@ -353,6 +354,55 @@ impl Parser {
             if frame.is_some() {
                 return frame;
             }
+            if data_line {
+                self.more_data_lines();
+            }
+        }
+    }
+
+    /// The body of a large event is a run of `data:` lines: after the first, the
+    /// rest that lie in the current chunk are appended in one tight loop. It stops,
+    /// changing nothing, at any line it does not handle (another field, a line that
+    /// continues in the next chunk, a limit), which the general path then takes.
+    fn more_data_lines(&mut self) {
+        if self.skipping_line || !self.partial.is_empty() {
+            return;
+        }
+        let cur = &mut self.cur;
+        let bytes: &[u8] = &cur.bytes;
+        let Some(utf8) = cur.utf8.clone() else {
+            return;
+        };
+        while bytes[cur.start..].starts_with(b"data:") {
+            let mut scanner = cur.scanner;
+            let Some(end) = scanner.next(bytes) else {
+                // No line end left in the chunk: the scanner has nothing more to say.
+                cur.scanner = scanner;
+                return;
+            };
+            let line_len = end - cur.start;
+            let next = match bytes.get(end..end + 2) {
+                Some(b"\r\n") => {
+                    // The LF of the pair is the scanner's next line end.
+                    if scanner.next(bytes) != Some(end + 1) {
+                        return;
+                    }
+                    end + 2
+                }
+                _ if bytes[end] == b'\n' => end + 1,
+                _ => return,
+            };
+            if cur.start < utf8.start || end > utf8.end || line_len > self.limits.max_line_len {
+                return;
+            }
+            let value = fields::strip_one_space(&bytes[cur.start + 5..end]);
+            // SAFETY: inside the chunk's UTF-8 span, cut at ASCII bytes.
+            let value = unsafe { core::str::from_utf8_unchecked(value) };
+            if !self.fields.push_more_data(value, &self.limits) {
+                return;
+            }
+            cur.scanner = scanner;
+            cur.start = next;
         }
     }
 
@@ -483,6 +533,17 @@ pub(crate) struct Chunk<'a> {
 }
 
 impl Chunk<'_> {
+    /// `value`, a subslice of this chunk, as `&str` when it lies in the span known to
+    /// be UTF-8.
+    #[inline(always)]
+    fn as_known_utf8<'v>(&self, value: &'v [u8]) -> Option<&'v str> {
+        let start = value.as_ptr() as usize - self.bytes.as_ptr() as usize;
+        let end = start + value.len();
+        // SAFETY: as in `text`.
+        (self.utf8.start <= start && end <= self.utf8.end)
+            .then(|| unsafe { core::str::from_utf8_unchecked(value) })
+    }
+
     /// `value`, a subslice of this chunk, as text: zero-copy, checked only when it
     /// lies outside the span already known to be UTF-8.
     #[inline(always)]
@@ -559,6 +620,31 @@ mod tests {
         assert_eq!(out[0], Err(ParseError::LineTooLong { limit: 8 }));
         assert!(matches!(&out[1], Ok(Frame::Event(e)) if e.data == "z"));
         assert_eq!(out.len(), 2);
+    }
+
+    #[test]
+    fn a_run_of_data_lines_keeps_every_rule_of_the_general_path() {
+        // Mixed line endings, a non-UTF-8 byte and another field inside the run.
+        let stream: &[u8] = b"data: a\ndata:b\r\ndata:  c\rdata: \xFF\nid: 7\ndata: d\n\n";
+        for split in 0..stream.len() {
+            let mut parser = Parser::new();
+            let out = frames(&mut parser, &[&stream[..split], &stream[split..]]);
+            let [Ok(Frame::Event(event))] = &out[..] else {
+                panic!("split at {split}: {out:?}");
+            };
+            assert_eq!(event.data, "a\nb\n c\n\u{FFFD}\nd", "split at {split}");
+            assert_eq!(event.last_event_id, "7");
+        }
+        // The event size limit is hit in the middle of a run: reported once, the
+        // event dropped, the next one whole.
+        let stream: &[u8] = b"data: 1234\ndata: 5678\ndata: 9\n\ndata: ok\n\n";
+        for split in 0..stream.len() {
+            let mut parser = Parser::new().with_max_event_size(9);
+            let out = frames(&mut parser, &[&stream[..split], &stream[split..]]);
+            assert_eq!(out.len(), 2, "split at {split}: {out:?}");
+            assert_eq!(out[0], Err(ParseError::EventTooLarge { limit: 9 }));
+            assert!(matches!(&out[1], Ok(Frame::Event(e)) if e.data == "ok"));
+        }
     }
 
     #[test]
