@@ -81,12 +81,33 @@ impl Fields {
             && !self.dropping
     }
 
-    /// The event of a block that is one `data` line (see `Parser::single_line_event`).
-    pub(super) fn single_line_event(&self, data: Utf8Bytes) -> Event {
+    /// The event of a block read whole by `Parser::block_event`: its last
+    /// `event`, its one `data` line and its last `id`, from an idle state.
+    pub(super) fn block_event(
+        &mut self,
+        event: Option<Utf8Bytes>,
+        data: Utf8Bytes,
+        id: Option<Utf8Bytes>,
+    ) -> Event {
+        let last_event_id = match id {
+            Some(id) => {
+                store(&mut self.last_id, id.clone());
+                id
+            }
+            None => self.last_id.clone(),
+        };
         Event {
-            event: MESSAGE,
+            event: event.unwrap_or(MESSAGE),
             data,
-            last_event_id: self.last_id.clone(),
+            last_event_id,
+        }
+    }
+
+    /// The dispatch of a block read whole by `Parser::block_event` that has no
+    /// data: nothing is fired, but its `id` becomes the last event id.
+    pub(super) fn dispatch_without_data(&mut self, id: Option<Utf8Bytes>) {
+        if let Some(id) = id {
+            self.last_id = id;
         }
     }
 
@@ -108,12 +129,12 @@ impl Fields {
     }
 
     /// Interpret one line (without its line ending). `chunk` is the buffer `line`
-    /// lies in, when it is one, so values can be sliced out of it without copying.
+    /// lies in, so values can be sliced out of it without copying.
     #[inline]
     pub(super) fn line(
         &mut self,
         line: &[u8],
-        chunk: Option<&Chunk<'_>>,
+        chunk: &Chunk<'_>,
         limits: &Limits,
     ) -> Option<Result<Frame, ParseError>> {
         // The common case first: `data:` with a value.
@@ -130,7 +151,7 @@ impl Fields {
             Some(0) => {
                 return limits
                     .comments
-                    .then(|| Ok(Frame::Comment(text(strip_one_space(&line[1..]), chunk))));
+                    .then(|| Ok(Frame::Comment(chunk.text(strip_one_space(&line[1..])))));
             }
             Some(colon) => (&line[..colon], strip_one_space(&line[colon + 1..])),
             // The empty value is sliced from the line so that it lies in the chunk.
@@ -142,7 +163,7 @@ impl Fields {
             b"event" => {
                 store(
                     &mut self.event_type,
-                    (!value.is_empty()).then(|| text(value, chunk)),
+                    (!value.is_empty()).then(|| chunk.text(value)),
                 );
                 None
             }
@@ -150,7 +171,7 @@ impl Fields {
             // ID buffer to the field value. Otherwise, ignore the field."
             // (A plain loop: ids are short, and a search call costs more than it saves.)
             b"id" if value.iter().all(|&b| b != 0) => {
-                store(&mut self.block_id, Some(text(value, chunk)));
+                store(&mut self.block_id, Some(chunk.text(value)));
                 None
             }
             b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
@@ -168,7 +189,7 @@ impl Fields {
     fn push_data(
         &mut self,
         value: &[u8],
-        chunk: Option<&Chunk<'_>>,
+        chunk: &Chunk<'_>,
         limits: &Limits,
     ) -> Option<Result<Frame, ParseError>> {
         if self.dropping {
@@ -186,9 +207,9 @@ impl Fields {
         }
         if matches!(self.data, Data::None) {
             self.data_len = len;
-            self.data = Data::One(text(value, chunk));
+            self.data = Data::One(chunk.text(value));
         } else {
-            let value = match chunk.and_then(|chunk| chunk.as_known_utf8(value)) {
+            let value = match chunk.as_known_utf8(value) {
                 Some(known) => Cow::Borrowed(known),
                 // `from_utf8_lossy` is several times slower on valid text than this.
                 None => match core::str::from_utf8(value) {
@@ -288,13 +309,4 @@ fn store<T>(slot: &mut T, value: T) {
 /// "If value starts with a U+0020 SPACE character, remove it from value."
 pub(super) fn strip_one_space(value: &[u8]) -> &[u8] {
     value.strip_prefix(b" ").unwrap_or(value)
-}
-
-/// A field value as text: sliced out of the chunk when it lies in one, else copied.
-#[inline(always)]
-fn text(value: &[u8], chunk: Option<&Chunk<'_>>) -> Utf8Bytes {
-    match chunk {
-        Some(chunk) => chunk.text(value),
-        None => Utf8Bytes::from_slice_lossy(value),
-    }
 }

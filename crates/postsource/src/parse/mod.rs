@@ -29,14 +29,14 @@
 //! assert_eq!(event.last_event_id, "1");
 //! ```
 
+mod fast;
 mod fields;
 mod scan;
 
 use alloc::collections::VecDeque;
-use alloc::vec::Vec;
 use core::ops::Range;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
 use crate::Utf8Bytes;
 use fields::Fields;
@@ -110,6 +110,9 @@ enum Bom {
     Done,
 }
 
+/// The line buffer's memory is given back after a line longer than this.
+const PARTIAL_KEPT: usize = 64 * 1024;
+
 const BOM: &[u8; 3] = b"\xEF\xBB\xBF";
 
 /// The streaming parser. See the [module docs](self) for an example.
@@ -125,8 +128,10 @@ pub struct Parser {
     queued: VecDeque<Bytes>,
     /// Frames of a stream that [`finish`](Parser::finish) parsed before ending it.
     backlog: VecDeque<Result<Frame, ParseError>>,
-    /// The start of a line that continues in a later chunk.
-    partial: Vec<u8>,
+    /// The start of a line that continues in a later chunk. A completed line is
+    /// split off it as `Bytes` that its values slice without copying, and the buffer
+    /// goes on in the rest of the same allocation (reclaimed once those are dropped).
+    partial: BytesMut,
     /// Dropping bytes up to the next line ending (the line went over the limit).
     skipping_line: bool,
     /// The previous chunk ended in CR: an LF at the start of the next one is its pair.
@@ -169,7 +174,7 @@ impl Parser {
             cur: Cursor::default(),
             queued: VecDeque::new(),
             backlog: VecDeque::new(),
-            partial: Vec::new(),
+            partial: BytesMut::new(),
             skipping_line: false,
             pending_cr: false,
             bom: Bom::Matching(0),
@@ -296,7 +301,7 @@ impl Parser {
     /// Parse until one frame is complete, or everything fed is used up.
     fn parse_next(&mut self) -> Option<Result<Frame, ParseError>> {
         loop {
-            if let Some(event) = self.single_line_event() {
+            if let Some(event) = self.single_line_event().or_else(|| self.block_event()) {
                 return Some(Ok(Frame::Event(event)));
             }
             let cur = &mut self.cur;
@@ -339,7 +344,7 @@ impl Parser {
                         bytes: &cur.bytes,
                         utf8: utf8.clone(),
                     };
-                    self.fields.line(line, Some(&chunk), &self.limits)
+                    self.fields.line(line, &chunk, &self.limits)
                 }
             } else if self.partial.len() + line.len() > self.limits.max_line_len {
                 let frame = line_too_long(&mut self.fields, &self.limits, &self.partial, line);
@@ -347,9 +352,15 @@ impl Parser {
                 frame
             } else {
                 self.partial.extend_from_slice(line);
-                let frame = self.fields.line(&self.partial, None, &self.limits);
-                self.clear_partial();
-                frame
+                let line = self.partial.split().freeze();
+                if line.len() > PARTIAL_KEPT {
+                    self.partial = BytesMut::new();
+                }
+                let chunk = Chunk {
+                    utf8: utf8_span(&line, 0),
+                    bytes: &line,
+                };
+                self.fields.line(&line, &chunk, &self.limits)
             };
             if frame.is_some() {
                 return frame;
@@ -358,96 +369,6 @@ impl Parser {
                 self.more_data_lines();
             }
         }
-    }
-
-    /// The body of a large event is a run of `data:` lines: after the first, the
-    /// rest that lie in the current chunk are appended in one tight loop. It stops,
-    /// changing nothing, at any line it does not handle (another field, a line that
-    /// continues in the next chunk, a limit), which the general path then takes.
-    fn more_data_lines(&mut self) {
-        if self.skipping_line || !self.partial.is_empty() {
-            return;
-        }
-        let cur = &mut self.cur;
-        let bytes: &[u8] = &cur.bytes;
-        let Some(utf8) = cur.utf8.clone() else {
-            return;
-        };
-        while bytes[cur.start..].starts_with(b"data:") {
-            let mut scanner = cur.scanner;
-            let Some(end) = scanner.next(bytes) else {
-                // No line end left in the chunk: the scanner has nothing more to say.
-                cur.scanner = scanner;
-                return;
-            };
-            let line_len = end - cur.start;
-            let next = match bytes.get(end..end + 2) {
-                Some(b"\r\n") => {
-                    // The LF of the pair is the scanner's next line end.
-                    if scanner.next(bytes) != Some(end + 1) {
-                        return;
-                    }
-                    end + 2
-                }
-                _ if bytes[end] == b'\n' => end + 1,
-                _ => return,
-            };
-            if cur.start < utf8.start || end > utf8.end || line_len > self.limits.max_line_len {
-                return;
-            }
-            let value = fields::strip_one_space(&bytes[cur.start + 5..end]);
-            // SAFETY: inside the chunk's UTF-8 span, cut at ASCII bytes.
-            let value = unsafe { core::str::from_utf8_unchecked(value) };
-            if !self.fields.push_more_data(value, &self.limits) {
-                return;
-            }
-            cur.scanner = scanner;
-            cur.start = next;
-        }
-    }
-
-    /// The fast path for the commonest event of all, `data: ...` and a blank line
-    /// (LLM token streams are nothing else): when the whole event lies in the current
-    /// chunk and no other field is pending, it is cut out in one search, without
-    /// going line by line. Anything else is left to the general path.
-    #[inline]
-    fn single_line_event(&mut self) -> Option<Event> {
-        let cur = &mut self.cur;
-        let bytes: &[u8] = &cur.bytes;
-        let line = bytes.get(cur.start..)?;
-        if self.skipping_line
-            || !self.partial.is_empty()
-            || !line.starts_with(b"data:")
-            || !self.fields.is_idle()
-        {
-            return None;
-        }
-        let value_end = cur.start + 5 + memchr::memchr2(b'\n', b'\r', &line[5..])?;
-        let event_end = value_end
-            + match &bytes[value_end..] {
-                [b'\n', b'\n', ..] => 2,
-                [b'\r', b'\n', b'\n', ..] => 3,
-                [b'\r', b'\n', b'\r', b'\n', ..] => 4,
-                _ => return None,
-            };
-        let value = fields::strip_one_space(&bytes[cur.start + 5..value_end]);
-        if value_end - cur.start > self.limits.max_line_len
-            || value.len() > self.limits.max_event_size
-        {
-            return None;
-        }
-        let utf8 = cur
-            .utf8
-            .get_or_insert_with(|| utf8_span(bytes, cur.start))
-            .clone();
-        let data = Chunk {
-            bytes: &cur.bytes,
-            utf8,
-        }
-        .text(value);
-        cur.start = event_end;
-        cur.scanner = scan::Scanner::at(event_end);
-        Some(self.fields.single_line_event(data))
     }
 
     /// Returns the BOM's length when the chunk starts with (the rest of) one.
@@ -494,8 +415,8 @@ impl Parser {
     /// Empty the line buffer, and give its memory back after a long line.
     fn clear_partial(&mut self) {
         self.partial.clear();
-        if self.partial.capacity() > 64 * 1024 {
-            self.partial = Vec::new();
+        if self.partial.capacity() > PARTIAL_KEPT {
+            self.partial = BytesMut::new();
         }
     }
 }

@@ -55,25 +55,34 @@ impl Scanner {
 /// The CR/LF bitmask of the (up to) 64 bytes at `start`.
 #[inline]
 fn classify(bytes: &[u8], start: usize) -> u64 {
-    let block = &bytes[start.min(bytes.len())..];
-    if block.len() < 64 {
-        return classify_scalar(block);
+    let start = start.min(bytes.len());
+    let len = bytes.len() - start;
+    if len >= 64 {
+        return classify_block(&bytes[start..]);
     }
-    classify_block(block)
+    if len == 0 {
+        return 0;
+    }
+    // The tail of a chunk (every chunk's, when chunks are small): classify the last
+    // 64 bytes of the slice, or the tail padded to 64, and keep the bits of the tail.
+    if bytes.len() >= 64 {
+        return classify_block(&bytes[bytes.len() - 64..]) >> (64 - len);
+    }
+    let mut padded = [0u8; 64];
+    padded[..len].copy_from_slice(&bytes[start..]);
+    classify_block(&padded)
 }
 
-fn classify_scalar(block: &[u8]) -> u64 {
-    block.iter().take(64).enumerate().fold(0, |mask, (i, &b)| {
+/// The CR/LF bitmask of `block[..64]`: a loop the compiler vectorises.
+#[cfg(not(target_arch = "x86_64"))]
+#[inline]
+fn classify_block(block: &[u8]) -> u64 {
+    block[..64].iter().enumerate().fold(0, |mask, (i, &b)| {
         mask | (u64::from(b == b'\n' || b == b'\r') << i)
     })
 }
 
-#[cfg(not(target_arch = "x86_64"))]
-#[inline]
-fn classify_block(block: &[u8]) -> u64 {
-    classify_scalar(block)
-}
-
+/// The CR/LF bitmask of `block[..64]`.
 #[cfg(target_arch = "x86_64")]
 #[inline]
 fn classify_block(block: &[u8]) -> u64 {

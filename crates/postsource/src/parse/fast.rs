@@ -1,0 +1,201 @@
+//! The fast paths: the shapes most streams are made of, parsed without going
+//! through the general line-by-line machinery when they lie whole in the current
+//! chunk.
+//!
+//! - an event that is one `data:` line (LLM token streams are nothing else) is cut
+//!   out with one search;
+//! - a small block of `event:`, `id:`, one `data:` line and comments (ticks,
+//!   presence updates) is read with its fields in locals and becomes an event in
+//!   one step;
+//! - the body of a large event, a run of `data:` lines, is appended in one loop.
+//!
+//! Each handles only lines ended by LF or CRLF whose text lies in the chunk's
+//! known-UTF-8 span, within the limits; at anything else it stops before it has
+//! changed anything, and the general path takes over from the same place. So they
+//! can only be faster, never different (the differential tests and the fuzz target
+//! hold both paths to the reference).
+
+use super::scan::Scanner;
+use super::{Chunk, Event, Parser, fields, utf8_span};
+
+impl Parser {
+    /// The fast path for the commonest event of all, `data: ...` and a blank line
+    /// (LLM token streams are nothing else): when the whole event lies in the current
+    /// chunk and no other field is pending, it is cut out in one search, without
+    /// going line by line. Anything else is left to the general path.
+    #[inline]
+    pub(super) fn single_line_event(&mut self) -> Option<Event> {
+        let cur = &mut self.cur;
+        let bytes: &[u8] = &cur.bytes;
+        let line = bytes.get(cur.start..)?;
+        if self.skipping_line
+            || !self.partial.is_empty()
+            || !line.starts_with(b"data:")
+            || !self.fields.is_idle()
+        {
+            return None;
+        }
+        let value_end = cur.start + 5 + memchr::memchr2(b'\n', b'\r', &line[5..])?;
+        let event_end = value_end
+            + match &bytes[value_end..] {
+                [b'\n', b'\n', ..] => 2,
+                [b'\r', b'\n', b'\n', ..] => 3,
+                [b'\r', b'\n', b'\r', b'\n', ..] => 4,
+                _ => return None,
+            };
+        let value = fields::strip_one_space(&bytes[cur.start + 5..value_end]);
+        if value_end - cur.start > self.limits.max_line_len
+            || value.len() > self.limits.max_event_size
+        {
+            return None;
+        }
+        let utf8 = cur
+            .utf8
+            .get_or_insert_with(|| utf8_span(bytes, cur.start))
+            .clone();
+        let data = Chunk {
+            bytes: &cur.bytes,
+            utf8,
+        }
+        .text(value);
+        cur.start = event_end;
+        cur.scanner = Scanner::at(event_end);
+        Some(self.fields.block_event(None, data, None))
+    }
+
+    /// Parses the blocks that lie whole in the current chunk and hold only `event`,
+    /// `id`, comments (when not reported) and one `data` line, up to the first that
+    /// makes an event; a block without data only updates the last event id, as the
+    /// spec's dispatch does. Returns `None`, with the rest left to the general path,
+    /// at the first block it does not handle.
+    #[inline]
+    pub(super) fn block_event(&mut self) -> Option<Event> {
+        if self.skipping_line || !self.partial.is_empty() || !self.fields.is_idle() {
+            return None;
+        }
+        let cur = &mut self.cur;
+        let bytes: &[u8] = &cur.bytes;
+        // A block that starts with `data:` is `single_line_event`'s (when that fails,
+        // this mostly would too: the block goes on into the next chunk), and a blank
+        // line is no block.
+        if !matches!(bytes.get(cur.start), Some(b'e' | b'i' | b':')) {
+            return None;
+        }
+        let utf8 = cur
+            .utf8
+            .get_or_insert_with(|| utf8_span(bytes, cur.start))
+            .clone();
+        if cur.start < utf8.start {
+            return None;
+        }
+        loop {
+            let mut scanner = cur.scanner;
+            let block_start = cur.start;
+            let mut start = block_start;
+            let (mut event, mut id, mut data) = (None, None, None);
+            loop {
+                let (end, next) = next_line(&mut scanner, bytes, start)??;
+                let line = &bytes[start..end];
+                if end > utf8.end || line.len() > self.limits.max_line_len {
+                    return None;
+                }
+                start = next;
+                match line.first() {
+                    // A blank line first is not a block (it may even be the LF of a
+                    // CRLF whose CR the general path took).
+                    None if end == block_start => return None,
+                    None => break,
+                    Some(b'd') if data.is_none() => {
+                        data = Some(fields::strip_one_space(line.strip_prefix(b"data:")?));
+                    }
+                    Some(b'e') => {
+                        event = Some(fields::strip_one_space(line.strip_prefix(b"event:")?));
+                    }
+                    Some(b'i') => {
+                        let value = fields::strip_one_space(line.strip_prefix(b"id:")?);
+                        if value.contains(&0) {
+                            return None;
+                        }
+                        id = Some(value);
+                    }
+                    Some(b':') if !self.limits.comments => {}
+                    _ => return None,
+                }
+            }
+            if data.is_some_and(|data| data.len() > self.limits.max_event_size) {
+                return None;
+            }
+            let chunk = Chunk {
+                bytes: &cur.bytes,
+                utf8: utf8.clone(),
+            };
+            cur.start = start;
+            cur.scanner = scanner;
+            let id = id.map(|id| chunk.text(id));
+            let Some(data) = data else {
+                // "If the data buffer is an empty string, set the data buffer and the
+                // event type buffer to the empty string and return" — the id stays.
+                self.fields.dispatch_without_data(id);
+                continue;
+            };
+            let event = event
+                .filter(|event| !event.is_empty())
+                .map(|event| chunk.text(event));
+            return Some(self.fields.block_event(event, chunk.text(data), id));
+        }
+    }
+
+    /// The body of a large event is a run of `data:` lines: after the first, the
+    /// rest that lie in the current chunk are appended in one tight loop.
+    pub(super) fn more_data_lines(&mut self) {
+        if self.skipping_line || !self.partial.is_empty() {
+            return;
+        }
+        let cur = &mut self.cur;
+        let bytes: &[u8] = &cur.bytes;
+        let Some(utf8) = cur.utf8.clone() else {
+            return;
+        };
+        while bytes[cur.start..].starts_with(b"data:") {
+            let mut scanner = cur.scanner;
+            let Some(line) = next_line(&mut scanner, bytes, cur.start) else {
+                // No line end is left: the general path need not look again.
+                cur.scanner = scanner;
+                return;
+            };
+            let Some((end, next)) = line else {
+                return;
+            };
+            if cur.start < utf8.start
+                || end > utf8.end
+                || end - cur.start > self.limits.max_line_len
+            {
+                return;
+            }
+            let value = fields::strip_one_space(&bytes[cur.start + 5..end]);
+            // SAFETY: inside the chunk's UTF-8 span, cut at ASCII bytes.
+            let value = unsafe { core::str::from_utf8_unchecked(value) };
+            if !self.fields.push_more_data(value, &self.limits) {
+                return;
+            }
+            cur.scanner = scanner;
+            cur.start = next;
+        }
+    }
+}
+
+/// The line starting at `start`: where it ends and where the next one starts.
+/// `None` when no line end is left in `bytes`; `Some(None)` when the line ends in a
+/// lone CR, or in a CR at the end of the chunk (its LF may be in the next), which
+/// the fast paths leave to the general one.
+#[inline(always)]
+fn next_line(scanner: &mut Scanner, bytes: &[u8], start: usize) -> Option<Option<(usize, usize)>> {
+    let end = scanner.next(bytes)?;
+    debug_assert!(end >= start);
+    if bytes[end] == b'\n' {
+        return Some(Some((end, end + 1)));
+    }
+    // A CR: only the CRLF pair, whose LF is the scanner's next line end.
+    let crlf = bytes.get(end + 1) == Some(&b'\n') && scanner.next(bytes) == Some(end + 1);
+    Some(crlf.then_some((end, end + 2)))
+}
