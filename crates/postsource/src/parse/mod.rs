@@ -6,15 +6,20 @@
 //! completed (it is an [`Iterator`]), and tell it when the stream has ended with
 //! [`finish`](Parser::finish). "Not enough bytes yet" is simply an empty iterator.
 //!
-//! Three layers, each in its own module:
+//! The layers, each in its own module:
 //! - `scan` finds line endings (CR, LF, CRLF — also a CRLF split across two chunks);
 //! - this module cuts chunks into lines, strips the BOM, enforces the limits and keeps a
 //!   line that spans chunks;
 //! - `fields` interprets a line (`data`, `event`, `id`, `retry`, comments) and
-//!   dispatches events on blank lines.
+//!   dispatches events on blank lines;
+//! - `fast` takes the commonest shapes (one-line events, small blocks, runs of `data:`
+//!   lines) in one step when they lie whole in a chunk, and leaves the rest to the
+//!   general path.
 //!
-//! Data that lies within one chunk is handed out as a zero-copy slice of that chunk;
-//! only data split over chunks or over several `data:` lines is copied, once.
+//! Values that lie within one chunk are handed out as zero-copy slices of that chunk
+//! (or inline, when short). A line split over chunks is copied once, into a line
+//! buffer that its values are then sliced from; only data of several `data:` lines is
+//! joined into a new string.
 //!
 //! ```
 //! use postsource::parse::{Frame, Parser};
