@@ -16,7 +16,7 @@
 //! hold both paths to the reference).
 
 use super::scan::Scanner;
-use super::{Chunk, Event, Parser, fields, utf8_span};
+use super::{Chunk, Event, Frame, ParseError, Parser, fields, utf8_span};
 
 impl Parser {
     /// The fast path for the commonest event of all, `data: ...` and a blank line
@@ -24,7 +24,7 @@ impl Parser {
     /// chunk and no other field is pending, it is cut out in one search, without
     /// going line by line. Anything else is left to the general path.
     #[inline]
-    pub(super) fn single_line_event(&mut self) -> Option<Event> {
+    pub(super) fn single_line_event(&mut self) -> Option<Result<Frame, ParseError>> {
         let cur = &mut self.cur;
         let bytes: &[u8] = &cur.bytes;
         let line = bytes.get(cur.start..)?;
@@ -60,7 +60,13 @@ impl Parser {
         .text(value);
         cur.start = event_end;
         cur.scanner = Scanner::at(event_end);
-        Some(self.fields.block_event(None, data, None))
+        // Built in place, in the type returned: moving an event that was just written
+        // stalls the CPU's store forwarding (see `fields::store`).
+        Some(Ok(Frame::Event(Event {
+            event: fields::MESSAGE,
+            data,
+            last_event_id: self.fields.dispatch_fast(None),
+        })))
     }
 
     /// Parses the blocks that lie whole in the current chunk and hold only `event`,
@@ -69,7 +75,7 @@ impl Parser {
     /// spec's dispatch does. Returns `None`, with the rest left to the general path,
     /// at the first block it does not handle.
     #[inline]
-    pub(super) fn block_event(&mut self) -> Option<Event> {
+    pub(super) fn block_event(&mut self) -> Option<Result<Frame, ParseError>> {
         if self.skipping_line || !self.partial.is_empty() || !self.fields.is_idle() {
             return None;
         }
@@ -138,10 +144,15 @@ impl Parser {
                 self.fields.dispatch_without_data(id);
                 continue;
             };
-            let event = event
-                .filter(|event| !event.is_empty())
-                .map(|event| chunk.text(event));
-            return Some(self.fields.block_event(event, chunk.text(data), id));
+            let event = match event {
+                Some(event) if !event.is_empty() => chunk.text(event),
+                _ => fields::MESSAGE,
+            };
+            return Some(Ok(Frame::Event(Event {
+                event,
+                data: chunk.text(data),
+                last_event_id: self.fields.dispatch_fast(id),
+            })));
         }
     }
 

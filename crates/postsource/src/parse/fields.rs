@@ -9,7 +9,7 @@ use core::mem;
 use super::{Chunk, Event, Frame, Limits, ParseError};
 use crate::Utf8Bytes;
 
-const MESSAGE: Utf8Bytes = Utf8Bytes::from_static("message");
+pub(super) const MESSAGE: Utf8Bytes = Utf8Bytes::from_static("message");
 
 /// The spec's data buffer, without the trailing LF it would strip at dispatch.
 #[derive(Debug, Default)]
@@ -81,25 +81,16 @@ impl Fields {
             && !self.dropping
     }
 
-    /// The event of a block read whole by `Parser::block_event`: its last
-    /// `event`, its one `data` line and its last `id`, from an idle state.
-    pub(super) fn block_event(
-        &mut self,
-        event: Option<Utf8Bytes>,
-        data: Utf8Bytes,
-        id: Option<Utf8Bytes>,
-    ) -> Event {
-        let last_event_id = match id {
+    /// The dispatch of a block read whole by a fast path, from an idle state: its
+    /// `id` (if any) becomes the last event id, which is returned for the event.
+    #[inline(always)]
+    pub(super) fn dispatch_fast(&mut self, id: Option<Utf8Bytes>) -> Utf8Bytes {
+        match id {
             Some(id) => {
                 store(&mut self.last_id, id.clone());
                 id
             }
             None => self.last_id.clone(),
-        };
-        Event {
-            event: event.unwrap_or(MESSAGE),
-            data,
-            last_event_id,
         }
     }
 

@@ -306,8 +306,11 @@ impl Parser {
     /// Parse until one frame is complete, or everything fed is used up.
     fn parse_next(&mut self) -> Option<Result<Frame, ParseError>> {
         loop {
-            if let Some(event) = self.single_line_event().or_else(|| self.block_event()) {
-                return Some(Ok(Frame::Event(event)));
+            if let frame @ Some(_) = self.single_line_event() {
+                return frame;
+            }
+            if let frame @ Some(_) = self.block_event() {
+                return frame;
             }
             let cur = &mut self.cur;
             let bytes: &[u8] = &cur.bytes;
