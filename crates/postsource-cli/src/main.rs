@@ -23,6 +23,10 @@ use clap::{CommandFactory, Parser};
 use args::{Cli, Command};
 
 fn main() {
+    // SIGINT is taken over before anything else, so that a Ctrl-C however early
+    // still ends in a `close` line and exit 130, never the default termination.
+    let runtime = runtime();
+    let interrupt = runtime.block_on(async { run::Interrupt::install() });
     let cli = Cli::parse();
     let code = match cli.command {
         Some(Command::Completions { shell }) => {
@@ -41,25 +45,22 @@ fn main() {
                 web: serve_args.web,
                 quiet: serve_args.quiet,
             };
-            runtime().block_on(serve::run(config))
+            // `serve` waits for Ctrl-C itself (tokio hands the signal to every listener).
+            drop(interrupt);
+            runtime.block_on(serve::run(config))
         }
-        Some(Command::Demo(demo_args)) => runtime().block_on(async {
-            match run::Interrupt::install() {
-                Ok(mut interrupt) => demo::run(demo_args, &mut interrupt).await,
-                Err(e) => fatal(&e),
-            }
-        }),
-        None => match request::from_args(&cli.client) {
-            Err(e) => {
+        Some(Command::Demo(demo_args)) => match interrupt {
+            Ok(mut interrupt) => runtime.block_on(demo::run(demo_args, &mut interrupt)),
+            Err(e) => fatal(&e),
+        },
+        None => match (request::from_args(&cli.client), interrupt) {
+            (Err(e), _) => {
                 eprintln!("postsource: {e}");
                 eprintln!("Run `postsource --help` for usage and examples.");
                 2
             }
-            Ok(spec) => runtime().block_on(async {
-                let mut interrupt = match run::Interrupt::install() {
-                    Ok(interrupt) => interrupt,
-                    Err(e) => return fatal(&e),
-                };
+            (Ok(_), Err(e)) => fatal(&e),
+            (Ok(spec), Ok(mut interrupt)) => runtime.block_on(async {
                 let settings = run::Settings::from_args(&cli.client);
                 run::run(&cli.client, spec, settings, &mut interrupt).await
             }),
