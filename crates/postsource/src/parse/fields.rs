@@ -61,6 +61,15 @@ impl Fields {
         self.last_id = id;
     }
 
+    /// Copies the last event id if it is a slice of `chunk` (see
+    /// `Parser::release_chunk`).
+    pub(super) fn detach_last_id(&mut self, chunk: &[u8]) {
+        let id = self.last_id.as_bytes();
+        if !id.is_empty() && chunk.as_ptr_range().contains(&id.as_ptr()) {
+            self.last_id = Utf8Bytes::from(self.last_id.as_str());
+        }
+    }
+
     pub(super) fn retry(&self) -> Option<u64> {
         self.retry
     }

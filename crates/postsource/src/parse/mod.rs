@@ -322,7 +322,10 @@ impl Parser {
                 if overflow.is_some() {
                     return overflow;
                 }
-                let next = self.queued.pop_front()?;
+                let Some(next) = self.queued.pop_front() else {
+                    self.release_chunk();
+                    return None;
+                };
                 self.begin(next);
                 continue;
             };
@@ -377,6 +380,15 @@ impl Parser {
                 self.more_data_lines();
             }
         }
+    }
+
+    /// Lets go of the used-up chunk, and copies the last event id out of it, so that
+    /// a parser waiting for more holds no part of it: for the client, the chunk is a
+    /// slice of the connection's read buffer, which would otherwise stay pinned (and
+    /// make hyper allocate a new one) for as long as the stream idles.
+    fn release_chunk(&mut self) {
+        self.fields.detach_last_id(&self.cur.bytes);
+        self.cur = Cursor::default();
     }
 
     /// Returns the BOM's length when the chunk starts with (the rest of) one.
@@ -574,6 +586,30 @@ mod tests {
             assert_eq!(out[0], Err(ParseError::EventTooLarge { limit: 9 }));
             assert!(matches!(&out[1], Ok(Frame::Event(e)) if e.data == "ok"));
         }
+    }
+
+    #[test]
+    fn a_parser_waiting_for_more_holds_no_part_of_the_chunk() {
+        // The client's chunks are slices of the connection's read buffer: an idle
+        // stream must not pin it, also when the last id is too long to be inline.
+        let id = "0123456789abcdef0123456789abcdef";
+        let chunk = Bytes::from(alloc::format!(
+            "id: {id}\ndata: {}\n\ndata: par",
+            "x".repeat(40)
+        ));
+        let mut parser = Parser::new();
+        parser.feed(chunk.clone());
+        let events: Vec<_> = (&mut parser).collect();
+        assert_eq!(events.len(), 1);
+        drop(events);
+        assert!(chunk.is_unique(), "the parser still refers to the chunk");
+        assert_eq!(parser.last_event_id(), id);
+        parser.feed_slice(b"tial\n\n");
+        let Some(Ok(Frame::Event(event))) = parser.next() else {
+            panic!("the partial line was lost");
+        };
+        assert_eq!(event.data, "partial");
+        assert_eq!(event.last_event_id, id);
     }
 
     #[test]
