@@ -115,6 +115,10 @@ enum Bom {
     Done,
 }
 
+/// A line that has outgrown every short field (`event`, `id`, a heartbeat) is taken
+/// to be one that may span many chunks (see `joined_long_line`).
+const LONG_LINE: usize = 16;
+
 /// The line buffer's memory is given back after a line longer than this.
 const PARTIAL_KEPT: usize = 64 * 1024;
 
@@ -246,9 +250,33 @@ impl Parser {
         }
         if self.cur.start < self.cur.bytes.len() || !self.queued.is_empty() {
             self.queued.push_back(chunk);
-        } else {
+        } else if !self.joined_long_line(&chunk) {
             self.begin(chunk);
         }
+    }
+
+    /// A chunk in the middle of a long line (a large event dripping in) that ends no
+    /// line joins the line at once, or is dropped if the line is being skipped: it
+    /// never becomes the current chunk. Returns false, having done nothing, for any
+    /// other chunk, and when the line would go over the limit (that is reported by
+    /// the general path, as a frame).
+    fn joined_long_line(&mut self, chunk: &[u8]) -> bool {
+        // A short line is most likely ended by this chunk: the search would be wasted.
+        if !(self.skipping_line || self.partial.len() >= LONG_LINE)
+            || self.pending_cr
+            || !matches!(self.bom, Bom::Done)
+            || memchr::memchr2(b'\n', b'\r', chunk).is_some()
+        {
+            return false;
+        }
+        if self.skipping_line {
+            return true;
+        }
+        if self.partial.len() + chunk.len() > self.limits.max_line_len {
+            return false;
+        }
+        self.partial.extend_from_slice(chunk);
+        true
     }
 
     /// Add a borrowed chunk (copied once into a [`Bytes`]).
@@ -305,6 +333,13 @@ impl Parser {
 
     /// Parse until one frame is complete, or everything fed is used up.
     fn parse_next(&mut self) -> Option<Result<Frame, ParseError>> {
+        if self.cur.start >= self.cur.bytes.len() && self.queued.is_empty() {
+            // Nothing to parse (the common case after `joined_long_line`).
+            if !self.cur.bytes.is_empty() {
+                self.release_chunk();
+            }
+            return None;
+        }
         loop {
             if let frame @ Some(_) = self.single_line_event() {
                 return frame;
