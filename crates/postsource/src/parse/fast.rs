@@ -9,6 +9,10 @@
 //!   one step;
 //! - the body of a large event, a run of `data:` lines, is appended in one loop.
 //!
+//! In the browser (wasm) they are left out: there the parser is never the
+//! bottleneck, and every kilobyte of the module is downloaded (they are about 2 KB
+//! gzipped).
+//!
 //! Each handles only lines ended by LF or CRLF whose text lies in the chunk's
 //! known-UTF-8 span, within the limits; at anything else it stops before it has
 //! changed anything, and the general path takes over from the same place. So they
@@ -18,13 +22,28 @@
 use super::scan::Scanner;
 use super::{Chunk, Event, Frame, ParseError, Parser, fields, utf8_span};
 
+/// Whether the fast paths are compiled in (see the module docs).
+const ENABLED: bool = !cfg!(target_family = "wasm");
+
 impl Parser {
+    /// The fast paths for a whole event, in turn.
+    #[inline]
+    pub(super) fn fast_event(&mut self) -> Option<Result<Frame, ParseError>> {
+        if !ENABLED {
+            return None;
+        }
+        if let frame @ Some(_) = self.single_line_event() {
+            return frame;
+        }
+        self.block_event()
+    }
+
     /// The fast path for the commonest event of all, `data: ...` and a blank line
     /// (LLM token streams are nothing else): when the whole event lies in the current
     /// chunk and no other field is pending, it is cut out in one search, without
     /// going line by line. Anything else is left to the general path.
     #[inline]
-    pub(super) fn single_line_event(&mut self) -> Option<Result<Frame, ParseError>> {
+    fn single_line_event(&mut self) -> Option<Result<Frame, ParseError>> {
         let cur = &mut self.cur;
         let bytes: &[u8] = &cur.bytes;
         let line = bytes.get(cur.start..)?;
@@ -75,7 +94,7 @@ impl Parser {
     /// spec's dispatch does. Returns `None`, with the rest left to the general path,
     /// at the first block it does not handle.
     #[inline]
-    pub(super) fn block_event(&mut self) -> Option<Result<Frame, ParseError>> {
+    fn block_event(&mut self) -> Option<Result<Frame, ParseError>> {
         if self.skipping_line || !self.partial.is_empty() || !self.fields.is_idle() {
             return None;
         }
@@ -159,7 +178,7 @@ impl Parser {
     /// The body of a large event is a run of `data:` lines: after the first, the
     /// rest that lie in the current chunk are appended in one tight loop.
     pub(super) fn more_data_lines(&mut self) {
-        if self.skipping_line || !self.partial.is_empty() {
+        if !ENABLED || self.skipping_line || !self.partial.is_empty() {
             return;
         }
         let cur = &mut self.cur;

@@ -341,10 +341,7 @@ impl Parser {
             return None;
         }
         loop {
-            if let frame @ Some(_) = self.single_line_event() {
-                return frame;
-            }
-            if let frame @ Some(_) = self.block_event() {
+            if let frame @ Some(_) = self.fast_event() {
                 return frame;
             }
             let cur = &mut self.cur;
