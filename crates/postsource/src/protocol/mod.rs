@@ -228,7 +228,50 @@ impl Session {
     /// for [`poll_timeout`](Self::poll_timeout). After a terminal output
     /// ([`Output::Closed`], [`Output::Failed`]) it is `None` forever.
     pub fn poll(&mut self) -> Option<Output> {
-        self.out.pop_front()
+        if let Some(output) = self.out.pop_front() {
+            if self.out.is_empty() {
+                // Only protocol steps wait here, rarely more than one: an idle
+                // stream keeps no room for them.
+                self.out = VecDeque::new();
+            }
+            return Some(output);
+        }
+        let (output, ending) = self.next_frame()?;
+        self.out.extend(ending);
+        Some(output)
+    }
+
+    /// The next output of the open stream's bytes, parsed only when asked for (so a
+    /// large chunk of many events is never all held as outputs at once), and the
+    /// terminal output that must follow it, for the `until_data` sentinel.
+    fn next_frame(&mut self) -> Option<(Output, Option<Output>)> {
+        let Phase::Open { last_byte, .. } = self.phase else {
+            return None;
+        };
+        Some(match self.parser.next()? {
+            Ok(Frame::Event(event)) => {
+                self.attempts = 0;
+                self.failing_since = None;
+                self.phase = Phase::Open {
+                    last_byte,
+                    last_event: last_byte,
+                };
+                if self.config.until_data.as_deref() == Some(&*event.data) {
+                    self.phase = Phase::Done;
+                    return Some((Output::Event(event), Some(Output::Closed(End::UntilData))));
+                }
+                (Output::Event(event), None)
+            }
+            Ok(Frame::Comment(text)) => (Output::Comment(text), None),
+            Ok(Frame::Retry(ms)) => {
+                self.retry_ms = ms;
+                (Output::Retry(ms), None)
+            }
+            Err(limit) => {
+                self.phase = Phase::Done;
+                (Output::Failed(Failure::TooLarge(limit)), None)
+            }
+        })
     }
 
     /// The earliest time at which [`handle_timeout`](Self::handle_timeout) must be
@@ -319,8 +362,8 @@ impl Session {
         verdict
     }
 
-    /// Bytes of the open stream arrived. Events, comments and `retry:` become
-    /// outputs; an event resets the reconnection count.
+    /// Bytes of the open stream arrived. Their events, comments and `retry:` become
+    /// outputs as they are polled; an event resets the reconnection count.
     pub fn on_bytes(&mut self, now: u64, bytes: Bytes) {
         let Phase::Open { last_event, .. } = self.phase else {
             return;
@@ -330,29 +373,6 @@ impl Session {
             last_event,
         };
         self.parser.feed(bytes);
-        while let Some(frame) = self.parser.next() {
-            match frame {
-                Ok(Frame::Event(event)) => {
-                    self.attempts = 0;
-                    self.failing_since = None;
-                    self.phase = Phase::Open {
-                        last_byte: now,
-                        last_event: now,
-                    };
-                    let sentinel = self.config.until_data.as_deref() == Some(&*event.data);
-                    self.out.push_back(Output::Event(event));
-                    if sentinel {
-                        return self.finish(Output::Closed(End::UntilData));
-                    }
-                }
-                Ok(Frame::Comment(text)) => self.out.push_back(Output::Comment(text)),
-                Ok(Frame::Retry(ms)) => {
-                    self.retry_ms = ms;
-                    self.out.push_back(Output::Retry(ms));
-                }
-                Err(limit) => return self.finish(Output::Failed(Failure::TooLarge(limit))),
-            }
-        }
     }
 
     /// The connection ended: the body reached EOF ([`Interruption::Eof`]), or the
@@ -362,9 +382,16 @@ impl Session {
         if !matches!(self.phase, Phase::Connecting { .. } | Phase::Open { .. }) {
             return;
         }
+        // Whatever complete frames are still unpolled come before the ending.
+        while let Some((output, ending)) = self.next_frame() {
+            self.out.push_back(output);
+            self.out.extend(ending);
+        }
+        if self.is_done() {
+            return;
+        }
+        // A dropped half event must not leak into the next connection.
         self.parser.finish();
-        // A pending frame cannot exist here (on_bytes drains them all), but a
-        // dropped half event must not leak into the next connection either.
         let auto = self.config.idempotent || !self.parser.last_event_id().is_empty();
         let go = match self.config.reconnect {
             Reconnect::Auto => auto,

@@ -543,3 +543,52 @@ fn idle_timeout_also_bounds_the_wait_for_the_response_head() {
         ))]
     );
 }
+
+#[test]
+fn events_are_parsed_as_polled_and_an_idle_session_holds_no_queue() {
+    let mut s = Session::new(config("GET"), 0);
+    open(&mut s, 1);
+    let many: String = (0..1000).map(|i| alloc::format!("data: {i}\n\n")).collect();
+    s.on_bytes(2, Bytes::from(many));
+    assert!(matches!(s.poll(), Some(Output::Event(e)) if e.data == "0"));
+    // The other 999 wait in the parser, not as queued outputs.
+    assert!(s.out.is_empty());
+    assert_eq!(drain(&mut s).len(), 999);
+    assert_eq!(
+        s.out.capacity(),
+        0,
+        "an idle session keeps room for outputs"
+    );
+}
+
+#[test]
+fn unpolled_events_still_come_before_the_ending() {
+    let mut s = Session::new(config("POST"), 0);
+    open(&mut s, 1);
+    s.on_bytes(
+        2,
+        Bytes::from_static(b"data: a\n\ndata: b\n\ndata: [DONE]\n\ndata: c\n\n"),
+    );
+    s.connection_lost(3, Interruption::Eof);
+    let out = drain(&mut s);
+    assert_eq!(out.len(), 5, "{out:?}");
+    assert!(matches!(&out[3], Output::Event(e) if e.data == "c"));
+    assert_eq!(out[4], Output::Closed(End::Eof));
+
+    let mut s = Session::new(
+        Config {
+            until_data: Some("[DONE]".into()),
+            ..config("POST")
+        },
+        0,
+    );
+    open(&mut s, 1);
+    s.on_bytes(
+        2,
+        Bytes::from_static(b"data: a\n\ndata: [DONE]\n\ndata: c\n\n"),
+    );
+    s.connection_lost(3, Interruption::Eof);
+    let out = drain(&mut s);
+    assert_eq!(out.len(), 3, "{out:?}");
+    assert_eq!(out[2], Output::Closed(End::UntilData));
+}
