@@ -133,73 +133,95 @@ impl ClientKind {
 /// Opens `url` with `client` (no reconnection) and hands each event's data to
 /// `on_event` until it breaks or the response ends; returns the number of events.
 /// Errors panic: the server is local, so a failure means the benchmark is broken.
+///
+/// Each client's future is boxed, so that a task holds only the state of the
+/// client it runs: one `async fn` with the three inline would be as large as the
+/// largest of them for every client, and the idle-memory bench counts it.
 pub async fn consume(
     client: ClientKind,
     url: &str,
     shared: &reqwest012::Client,
+    on_event: impl FnMut(&str) -> ControlFlow<()>,
+) -> u64 {
+    match client {
+        ClientKind::Postsource => Box::pin(consume_postsource(url, on_event)).await,
+        ClientKind::ReqwestEventsource => {
+            Box::pin(consume_reqwest_eventsource(url, shared, on_event)).await
+        }
+        ClientKind::EventsourceClient => Box::pin(consume_eventsource_client(url, on_event)).await,
+    }
+}
+
+async fn consume_postsource(url: &str, mut on_event: impl FnMut(&str) -> ControlFlow<()>) -> u64 {
+    use postsource::client::{EventSource, Reconnect, SseItem};
+    let mut n = 0;
+    let mut source = EventSource::get(url)
+        .reconnect(Reconnect::Never)
+        .build()
+        .expect("postsource EventSource");
+    while let Some(item) = source.next().await {
+        match item.expect("postsource stream") {
+            SseItem::Event(event) => {
+                n += 1;
+                if on_event(&event.data).is_break() {
+                    break;
+                }
+            }
+            SseItem::Closed(_) => break,
+            _ => {}
+        }
+    }
+    n
+}
+
+async fn consume_reqwest_eventsource(
+    url: &str,
+    shared: &reqwest012::Client,
     mut on_event: impl FnMut(&str) -> ControlFlow<()>,
 ) -> u64 {
+    use reqwest_eventsource::{Error, Event, EventSource};
     let mut n = 0;
-    match client {
-        ClientKind::Postsource => {
-            use postsource::client::{EventSource, Reconnect, SseItem};
-            let mut source = EventSource::get(url)
-                .reconnect(Reconnect::Never)
-                .build()
-                .expect("postsource EventSource");
-            while let Some(item) = source.next().await {
-                match item.expect("postsource stream") {
-                    SseItem::Event(event) => {
-                        n += 1;
-                        if on_event(&event.data).is_break() {
-                            break;
-                        }
-                    }
-                    SseItem::Closed(_) => break,
-                    _ => {}
+    let mut source = EventSource::new(shared.get(url)).expect("reqwest-eventsource EventSource");
+    while let Some(item) = source.next().await {
+        match item {
+            Ok(Event::Message(m)) => {
+                n += 1;
+                if on_event(&m.data).is_break() {
+                    break;
                 }
             }
+            Ok(Event::Open) => {}
+            // It reports the end of the body as an error (and would reconnect).
+            Err(Error::StreamEnded) => break,
+            Err(err) => panic!("reqwest-eventsource stream: {err}"),
         }
-        ClientKind::ReqwestEventsource => {
-            use reqwest_eventsource::{Error, Event, EventSource};
-            let mut source =
-                EventSource::new(shared.get(url)).expect("reqwest-eventsource EventSource");
-            while let Some(item) = source.next().await {
-                match item {
-                    Ok(Event::Message(m)) => {
-                        n += 1;
-                        if on_event(&m.data).is_break() {
-                            break;
-                        }
-                    }
-                    Ok(Event::Open) => {}
-                    // It reports the end of the body as an error (and would reconnect).
-                    Err(Error::StreamEnded) => break,
-                    Err(err) => panic!("reqwest-eventsource stream: {err}"),
+    }
+    source.close();
+    n
+}
+
+async fn consume_eventsource_client(
+    url: &str,
+    mut on_event: impl FnMut(&str) -> ControlFlow<()>,
+) -> u64 {
+    use eventsource_client::{Client as _, ClientBuilder, Error, ReconnectOptions, SSE};
+    let mut n = 0;
+    let client = ClientBuilder::for_url(url)
+        .expect("eventsource-client builder")
+        .reconnect(ReconnectOptions::reconnect(false).build())
+        .build_http();
+    let mut stream = client.stream();
+    while let Some(item) = stream.next().await {
+        match item {
+            Ok(SSE::Event(e)) => {
+                n += 1;
+                if on_event(&e.data).is_break() {
+                    break;
                 }
             }
-            source.close();
-        }
-        ClientKind::EventsourceClient => {
-            use eventsource_client::{Client as _, ClientBuilder, Error, ReconnectOptions, SSE};
-            let client = ClientBuilder::for_url(url)
-                .expect("eventsource-client builder")
-                .reconnect(ReconnectOptions::reconnect(false).build())
-                .build_http();
-            let mut stream = client.stream();
-            while let Some(item) = stream.next().await {
-                match item {
-                    Ok(SSE::Event(e)) => {
-                        n += 1;
-                        if on_event(&e.data).is_break() {
-                            break;
-                        }
-                    }
-                    Ok(_) => {}
-                    Err(Error::Eof) => break,
-                    Err(err) => panic!("eventsource-client stream: {err}"),
-                }
-            }
+            Ok(_) => {}
+            Err(Error::Eof) => break,
+            Err(err) => panic!("eventsource-client stream: {err}"),
         }
     }
     n

@@ -85,7 +85,10 @@ pub struct EventSource {
     conn: Conn,
     /// The reqwest error behind the latest `connection_lost`, for the final error.
     last_error: Option<reqwest::Error>,
-    url: Option<Url>,
+    /// The URL of the latest request or response, for errors: `None` before the
+    /// first, `Some(None)` while it is the original request's (the usual case, kept
+    /// without a copy: a source lives as long as its stream).
+    url: Option<Option<Box<Url>>>,
     origin: Instant,
     /// Made on first use: a `Sleep` needs a runtime, and `build()` may run outside one.
     timer: Option<Pin<Box<Sleep>>>,
@@ -365,7 +368,7 @@ impl EventSource {
                                 Interruption::Io
                             };
                             tracing::debug!(error = %e, ?why, "postsource: request failed");
-                            self.url = Some(parts.url);
+                            self.url = Some(self.other_url(&parts.url));
                             self.lost(why, Some(e));
                             Step::Progress
                         }
@@ -457,7 +460,7 @@ impl EventSource {
             .and_then(|v| v.to_str().ok())
             .and_then(protocol::parse_retry_after);
         let now = self.now();
-        self.url = Some(url.clone());
+        self.url = Some(self.other_url(&url));
         match self
             .session
             .on_response(now, status.as_u16(), content_type, retry_after)
@@ -498,6 +501,11 @@ impl EventSource {
         }
     }
 
+    /// `url` as kept in `self.url`: nothing when it is the original request's.
+    fn other_url(&self, url: &Url) -> Option<Box<Url>> {
+        (*url != self.parts.url).then(|| Box::new(url.clone()))
+    }
+
     fn poll_timer(&mut self, cx: &mut Context<'_>) -> Step {
         let deadline = match &self.conn {
             Conn::ErrorBody(eb) => Some(eb.deadline),
@@ -529,7 +537,10 @@ impl EventSource {
     }
 
     fn failure_error(&mut self, failure: Failure) -> Error {
-        let url = self.url.clone();
+        let url = self
+            .url
+            .as_ref()
+            .map(|url| url.as_deref().unwrap_or(&self.parts.url).clone());
         let error = match failure {
             Failure::Status { status } => Error::new(
                 ErrorKind::Status,
