@@ -161,13 +161,7 @@ impl Utf8Bytes {
         }
         let inline = match chunk.get(start..start + INLINE + 1) {
             // Three word loads; the bytes past `len` are never read.
-            Some(window) => {
-                let word = |i: usize| {
-                    let bytes: [u8; 8] = window[8 * i..8 * i + 8].try_into().unwrap();
-                    u64::from_ne_bytes(bytes)
-                };
-                Inline::from_words([word(0), word(1), word(2)], len)
-            }
+            Some(window) => Inline::from_words(words_of(window.try_into().unwrap()), len),
             None => Inline::from_short(&chunk[start..end]),
         };
         Utf8Bytes(Repr::Inline(inline))

@@ -84,7 +84,7 @@ impl Parser {
         Some(Ok(Frame::Event(Event {
             event: fields::MESSAGE,
             data,
-            last_event_id: self.fields.dispatch_fast(None),
+            last_event_id: self.fields.settle_id(None),
         })))
     }
 
@@ -160,7 +160,7 @@ impl Parser {
             let Some(data) = data else {
                 // "If the data buffer is an empty string, set the data buffer and the
                 // event type buffer to the empty string and return" — the id stays.
-                self.fields.dispatch_without_data(id);
+                self.fields.settle_id(id);
                 continue;
             };
             let event = match event {
@@ -170,7 +170,7 @@ impl Parser {
             return Some(Ok(Frame::Event(Event {
                 event,
                 data: chunk.text(data),
-                last_event_id: self.fields.dispatch_fast(id),
+                last_event_id: self.fields.settle_id(id),
             })));
         }
     }
@@ -186,6 +186,10 @@ impl Parser {
         let Some(utf8) = cur.utf8.clone() else {
             return;
         };
+        let chunk = Chunk {
+            bytes: &cur.bytes,
+            utf8,
+        };
         while bytes[cur.start..].starts_with(b"data:") {
             let mut scanner = cur.scanner;
             let Some(line) = next_line(&mut scanner, bytes, cur.start) else {
@@ -196,15 +200,13 @@ impl Parser {
             let Some((end, next)) = line else {
                 return;
             };
-            if cur.start < utf8.start
-                || end > utf8.end
-                || end - cur.start > self.limits.max_line_len
-            {
+            if end - cur.start > self.limits.max_line_len {
                 return;
             }
             let value = fields::strip_one_space(&bytes[cur.start + 5..end]);
-            // SAFETY: inside the chunk's UTF-8 span, cut at ASCII bytes.
-            let value = unsafe { core::str::from_utf8_unchecked(value) };
+            let Some(value) = chunk.as_known_utf8(value) else {
+                return;
+            };
             if !self.fields.push_more_data(value, &self.limits) {
                 return;
             }

@@ -90,24 +90,18 @@ impl Fields {
             && !self.dropping
     }
 
-    /// The dispatch of a block read whole by a fast path, from an idle state: its
-    /// `id` (if any) becomes the last event id, which is returned for the event.
+    /// Dispatch's part for the id: the block's `id` (if it set one) becomes the
+    /// last event id, which is returned for the event. The id is cloned from the
+    /// value in hand, not read back from `last_id` just after storing it (see
+    /// `store`).
     #[inline(always)]
-    pub(super) fn dispatch_fast(&mut self, id: Option<Utf8Bytes>) -> Utf8Bytes {
+    pub(super) fn settle_id(&mut self, id: Option<Utf8Bytes>) -> Utf8Bytes {
         match id {
             Some(id) => {
                 store(&mut self.last_id, id.clone());
                 id
             }
             None => self.last_id.clone(),
-        }
-    }
-
-    /// The dispatch of a block read whole by `Parser::block_event` that has no
-    /// data: nothing is fired, but its `id` becomes the last event id.
-    pub(super) fn dispatch_without_data(&mut self, id: Option<Utf8Bytes>) {
-        if let Some(id) = id {
-            self.last_id = id;
         }
     }
 
@@ -257,15 +251,8 @@ impl Fields {
     }
 
     fn dispatch(&mut self) -> Option<Frame> {
-        // The id is cloned from the value in hand, not read back from `last_id` just
-        // after storing it (see `store`).
-        let last_event_id = match self.block_id.take() {
-            Some(id) => {
-                store(&mut self.last_id, id.clone());
-                id
-            }
-            None => self.last_id.clone(),
-        };
+        let block_id = self.block_id.take();
+        let last_event_id = self.settle_id(block_id);
         let event_type = self.event_type.take();
         let data = mem::take(&mut self.data);
         self.data_len = 0;

@@ -506,14 +506,24 @@ pub(crate) struct Chunk<'a> {
 }
 
 impl Chunk<'_> {
+    /// Where `value`, a subslice of this chunk, lies in it, and whether that is
+    /// inside the span known to be UTF-8 (so, cut at ASCII bytes — line ends, `:`,
+    /// space — it is UTF-8 itself).
+    #[inline(always)]
+    fn locate(&self, value: &[u8]) -> (Range<usize>, bool) {
+        let start = value.as_ptr() as usize - self.bytes.as_ptr() as usize;
+        let end = start + value.len();
+        let known = self.utf8.start <= start && end <= self.utf8.end;
+        (start..end, known)
+    }
+
     /// `value`, a subslice of this chunk, as `&str` when it lies in the span known to
     /// be UTF-8.
     #[inline(always)]
     fn as_known_utf8<'v>(&self, value: &'v [u8]) -> Option<&'v str> {
-        let start = value.as_ptr() as usize - self.bytes.as_ptr() as usize;
-        let end = start + value.len();
-        // SAFETY: as in `text`.
-        (self.utf8.start <= start && end <= self.utf8.end)
+        // SAFETY: see `locate`.
+        self.locate(value)
+            .1
             .then(|| unsafe { core::str::from_utf8_unchecked(value) })
     }
 
@@ -521,14 +531,12 @@ impl Chunk<'_> {
     /// lies outside the span already known to be UTF-8.
     #[inline(always)]
     fn text(&self, value: &[u8]) -> Utf8Bytes {
-        let start = value.as_ptr() as usize - self.bytes.as_ptr() as usize;
-        let end = start + value.len();
-        if self.utf8.start <= start && end <= self.utf8.end {
-            // SAFETY: a slice of a UTF-8 span cut at ASCII bytes (line ends, `:`, space)
-            // is UTF-8.
-            unsafe { Utf8Bytes::from_chunk_range_unchecked(self.bytes, start, end) }
-        } else {
-            Utf8Bytes::from_bytes_lossy(self.bytes.slice(start..end))
+        match self.locate(value) {
+            // SAFETY: see `locate`.
+            (range, true) => unsafe {
+                Utf8Bytes::from_chunk_range_unchecked(self.bytes, range.start, range.end)
+            },
+            (range, false) => Utf8Bytes::from_bytes_lossy(self.bytes.slice(range)),
         }
     }
 }
