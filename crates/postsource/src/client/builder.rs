@@ -57,6 +57,21 @@ pub type Decide = Arc<dyn Fn(&ReconnectInfo) -> bool + Send + Sync>;
 pub(super) type ReconnectHook = Arc<dyn Fn(&mut ReconnectRequest) + Send + Sync>;
 pub(super) type BytesTap = Arc<dyn Fn(&Bytes) + Send + Sync>;
 
+/// The caller's functions, behind one pointer in the source: most sources have
+/// none, and a source lives as long as its stream.
+pub(super) struct Callbacks {
+    pub decide: Option<Decide>,
+    pub hook: Option<ReconnectHook>,
+    pub tap: Option<BytesTap>,
+}
+
+impl Callbacks {
+    fn boxed(self) -> Option<Box<Self>> {
+        let any = self.decide.is_some() || self.hook.is_some() || self.tap.is_some();
+        any.then(|| Box::new(self))
+    }
+}
+
 /// Builds an [`EventSource`]. Start with [`EventSource::get`], [`EventSource::post`],
 /// [`EventSource::new`] or [`EventSource::from_request`].
 #[must_use = "a builder does nothing until .build()"]
@@ -459,9 +474,12 @@ impl EventSourceBuilder {
             client,
             parts,
             config,
-            decide,
-            hook: self.hook,
-            tap: self.tap,
+            callbacks: Callbacks {
+                decide,
+                hook: self.hook,
+                tap: self.tap,
+            }
+            .boxed(),
             redirect,
             max_error_body: self.max_error_body,
         }))

@@ -39,7 +39,6 @@ mod item;
 mod redirect;
 mod request;
 
-use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -77,9 +76,7 @@ pub struct EventSource {
     client: reqwest::Client,
     /// The original request; reconnections start from it.
     parts: Parts,
-    decide: Option<builder::Decide>,
-    hook: Option<builder::ReconnectHook>,
-    tap: Option<builder::BytesTap>,
+    callbacks: Option<Box<builder::Callbacks>>,
     redirect: RedirectPolicy,
     max_error_body: usize,
     conn: Conn,
@@ -92,9 +89,8 @@ pub struct EventSource {
     origin: Instant,
     /// Made on first use: a `Sleep` needs a runtime, and `build()` may run outside one.
     timer: Option<Pin<Box<Sleep>>>,
-    timer_at: Option<Instant>,
     close: CloseHandle,
-    pending: VecDeque<Result<SseItem, Error>>,
+    /// The terminal item is out: nothing follows.
     done: bool,
 }
 
@@ -102,9 +98,7 @@ pub(crate) struct Setup {
     client: reqwest::Client,
     parts: Parts,
     config: protocol::Config,
-    decide: Option<builder::Decide>,
-    hook: Option<builder::ReconnectHook>,
-    tap: Option<builder::BytesTap>,
+    callbacks: Option<Box<builder::Callbacks>>,
     redirect: RedirectPolicy,
     max_error_body: usize,
 }
@@ -171,9 +165,7 @@ impl EventSource {
             session: Session::new(setup.config, 0),
             client: setup.client,
             parts: setup.parts,
-            decide: setup.decide,
-            hook: setup.hook,
-            tap: setup.tap,
+            callbacks: setup.callbacks,
             redirect: setup.redirect,
             max_error_body: setup.max_error_body,
             conn: Conn::Idle,
@@ -181,9 +173,7 @@ impl EventSource {
             url: None,
             origin,
             timer: None,
-            timer_at: None,
             close: CloseHandle::default(),
-            pending: VecDeque::new(),
             done: false,
         }
     }
@@ -224,10 +214,9 @@ impl EventSource {
         // Register before checking the flag, so a close() in between still wakes us.
         self.close.register(cx.waker());
         for _ in 0..BUDGET {
-            if self.close.is_closed() {
-                self.abort();
-            }
-            if let Some(item) = self.pending.pop_front() {
+            if self.close.is_closed()
+                && let Some(item) = self.abort()
+            {
                 return Poll::Ready(Some(item));
             }
             if let Some(out) = self.session.poll() {
@@ -251,27 +240,28 @@ impl EventSource {
         Poll::Pending
     }
 
-    /// close(): one `Closed(Aborted)`, unless a terminal item is already out.
-    fn abort(&mut self) {
+    /// close(): one `Closed(Aborted)`, unless a terminal item is already out. The
+    /// session makes that item, except for a failure decided before the close,
+    /// which is returned here with what was read of its error body.
+    fn abort(&mut self) -> Option<Result<SseItem, Error>> {
         if self.done {
-            return;
+            return None;
         }
         if let Conn::ErrorBody(body) = std::mem::replace(&mut self.conn, Conn::Idle) {
-            // The failure was decided before the close: report it, with what was read.
             let item = Err(finish_error_body(*body, self.max_error_body));
-            return self.terminal(item);
+            return Some(self.terminal(item));
         }
-        self.pending.clear();
         self.session.close();
+        None
     }
 
-    fn terminal(&mut self, item: Result<SseItem, Error>) {
+    /// Ends the source: the connection is dropped and `item` is the last one.
+    fn terminal(&mut self, item: Result<SseItem, Error>) -> Result<SseItem, Error> {
         self.conn = Conn::Idle;
-        self.pending.clear();
-        self.pending.push_back(item);
         self.session.close();
         while self.session.poll().is_some() {}
         self.done = true;
+        item
     }
 
     fn on_output(&mut self, out: Output) -> Option<Result<SseItem, Error>> {
@@ -284,7 +274,7 @@ impl EventSource {
                     self.parts.clone()
                 } else {
                     let mut req = self.parts.resume(attempt, &last_event_id);
-                    if let Some(hook) = &self.hook {
+                    if let Some(hook) = self.callbacks.as_ref().and_then(|c| c.hook.as_ref()) {
                         hook(&mut req);
                     }
                     Parts::from(req)
@@ -310,7 +300,8 @@ impl EventSource {
             }
             Output::AskReconnect(info) => {
                 self.conn = Conn::Idle;
-                let yes = self.decide.as_ref().is_some_and(|f| f(&info));
+                let decide = self.callbacks.as_ref().and_then(|c| c.decide.as_ref());
+                let yes = decide.is_some_and(|f| f(&info));
                 let now = self.now();
                 self.session.answer_reconnect(now, yes);
                 None
@@ -323,14 +314,12 @@ impl EventSource {
                     End::Aborted => CloseReason::Aborted,
                 };
                 tracing::debug!(reason = reason.as_str(), "postsource: closed");
-                self.terminal(Ok(SseItem::Closed(reason)));
-                self.pending.pop_front()
+                Some(self.terminal(Ok(SseItem::Closed(reason))))
             }
             Output::Failed(failure) => {
                 let error = self.failure_error(failure);
                 tracing::warn!(error = %error, "postsource: failed");
-                self.terminal(Err(error));
-                self.pending.pop_front()
+                Some(self.terminal(Err(error)))
             }
         }
     }
@@ -379,7 +368,7 @@ impl EventSource {
                 Poll::Pending => Step::Blocked,
                 Poll::Ready(Some(Ok(frame))) => {
                     if let Ok(data) = frame.into_data() {
-                        if let Some(tap) = &self.tap {
+                        if let Some(tap) = self.callbacks.as_ref().and_then(|c| c.tap.as_ref()) {
                             tap(&data);
                         }
                         let now = self.now();
@@ -419,8 +408,7 @@ impl EventSource {
                     };
                     let error = finish_error_body(*eb, self.max_error_body);
                     tracing::warn!(error = %error, "postsource: failed");
-                    self.terminal(Err(error));
-                    return Step::Item(self.pending.pop_front().expect("terminal item"));
+                    return Step::Item(self.terminal(Err(error)));
                 }
                 Step::Blocked
             }
@@ -446,8 +434,7 @@ impl EventSource {
                 }
                 Ok(None) => {}
                 Err(e) => {
-                    self.terminal(Err(e));
-                    return Step::Item(self.pending.pop_front().expect("terminal item"));
+                    return Step::Item(self.terminal(Err(e)));
                 }
             }
         }
@@ -520,14 +507,12 @@ impl EventSource {
         let timer = self
             .timer
             .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
-        if self.timer_at != Some(deadline) {
+        if timer.deadline() != deadline {
             timer.as_mut().reset(deadline);
-            self.timer_at = Some(deadline);
         }
         if timer.as_mut().poll(cx).is_pending() {
             return Step::Blocked;
         }
-        self.timer_at = None;
         if !matches!(self.conn, Conn::ErrorBody(_)) {
             let at = u64::try_from((deadline - self.origin).as_millis()).unwrap_or(u64::MAX);
             let now = self.now().max(at);
@@ -630,7 +615,7 @@ impl futures_core::Stream for EventSource {
 
 impl futures_core::FusedStream for EventSource {
     fn is_terminated(&self) -> bool {
-        self.done && self.pending.is_empty()
+        self.done
     }
 }
 

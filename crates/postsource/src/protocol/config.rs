@@ -119,3 +119,49 @@ impl Config {
         }
     }
 }
+
+/// No limit, as a time: later than any `now` a shell can pass.
+pub(super) const NEVER: u64 = u64::MAX;
+
+/// What a session keeps of its [`Config`] once started: the rules it applies on
+/// every step, with deadlines as plain numbers ([`NEVER`] for none). The parser's
+/// limits, the resume state and the seed are used once and not kept: a client
+/// holds one session per open stream, for as long as the stream lives.
+#[derive(Debug)]
+pub(super) struct Policy {
+    pub idempotent: bool,
+    pub reconnect: Reconnect,
+    pub jitter: bool,
+    pub retry_unavailable: bool,
+    pub max_retries: Option<u32>,
+    pub max_delay_ms: u64,
+    pub max_elapsed_ms: u64,
+    pub response_timeout_ms: u64,
+    pub idle_timeout_ms: u64,
+    pub event_timeout_ms: u64,
+    /// The end of the whole run (absolute).
+    pub total_deadline: u64,
+    pub until_data: Option<alloc::boxed::Box<str>>,
+}
+
+impl Policy {
+    pub fn new(config: Config, now: u64) -> Self {
+        let limit = |ms: Option<u64>| ms.unwrap_or(NEVER);
+        Policy {
+            idempotent: config.idempotent,
+            reconnect: config.reconnect,
+            jitter: config.jitter,
+            retry_unavailable: config.retry_unavailable,
+            max_retries: config.max_retries,
+            max_delay_ms: config.max_delay_ms,
+            max_elapsed_ms: limit(config.max_elapsed_ms),
+            response_timeout_ms: limit(config.response_timeout_ms),
+            idle_timeout_ms: limit(config.idle_timeout_ms),
+            event_timeout_ms: limit(config.event_timeout_ms),
+            total_deadline: config
+                .total_timeout_ms
+                .map_or(NEVER, |ms| now.saturating_add(ms)),
+            until_data: config.until_data.map(String::into_boxed_str),
+        }
+    }
+}

@@ -43,6 +43,7 @@ use alloc::collections::VecDeque;
 use bytes::Bytes;
 
 pub use config::{Config, DEFAULT_MAX_DELAY_MS, DEFAULT_RETRY_MS, Reconnect, ResumeState};
+use config::{NEVER, Policy};
 pub use response::{Verdict, check_response, is_event_stream, is_idempotent, parse_retry_after};
 
 use crate::{Event, Frame, ParseError, Parser, Utf8Bytes};
@@ -187,13 +188,14 @@ enum Phase {
 /// The state machine of one event source. See the [module docs](self).
 #[derive(Debug)]
 pub struct Session {
-    config: Config,
+    policy: Policy,
     parser: Parser,
     phase: Phase,
     out: VecDeque<Output>,
-    started: u64,
     /// Reconnection attempts in a row without an event.
     attempts: u32,
+    /// `retry_ms` came from the server or the resume state, so it is worth saving.
+    retry_known: bool,
     /// When the current run of reconnections began (for `max_elapsed_ms`).
     failing_since: Option<u64>,
     retry_ms: u64,
@@ -208,17 +210,16 @@ impl Session {
             .with_max_line_len(config.max_line_len)
             .with_max_event_size(config.max_event_size)
             .with_last_event_id(config.resume.last_event_id.as_str());
-        let retry_ms = config.resume.retry_ms.unwrap_or(config.retry_ms);
         let mut session = Session {
             rng: config.seed,
-            config,
+            retry_ms: config.resume.retry_ms.unwrap_or(config.retry_ms),
+            retry_known: config.resume.retry_ms.is_some(),
+            policy: Policy::new(config, now),
             parser,
             phase: Phase::Done,
             out: VecDeque::new(),
-            started: now,
             attempts: 0,
             failing_since: None,
-            retry_ms,
         };
         session.connect(now);
         session
@@ -256,7 +257,7 @@ impl Session {
                     last_byte,
                     last_event: last_byte,
                 };
-                if self.config.until_data.as_deref() == Some(&*event.data) {
+                if self.policy.until_data.as_deref() == Some(&*event.data) {
                     self.phase = Phase::Done;
                     return Some((Output::Event(event), Some(Output::Closed(End::UntilData))));
                 }
@@ -265,6 +266,7 @@ impl Session {
             Ok(Frame::Comment(text)) => (Output::Comment(text), None),
             Ok(Frame::Retry(ms)) => {
                 self.retry_ms = ms;
+                self.retry_known = true;
                 (Output::Retry(ms), None)
             }
             Err(limit) => {
@@ -277,26 +279,24 @@ impl Session {
     /// The earliest time at which [`handle_timeout`](Self::handle_timeout) must be
     /// called, if any.
     pub fn poll_timeout(&self) -> Option<u64> {
-        let after = |base: u64, limit: Option<u64>| limit.map(|ms| base.saturating_add(ms));
+        let p = &self.policy;
         let phase = match self.phase {
             // No bytes yet is idle too: the idle timeout also bounds the wait for
             // the response head.
-            Phase::Connecting { since } => min_opt(
-                after(since, self.config.response_timeout_ms),
-                after(since, self.config.idle_timeout_ms),
-            ),
+            Phase::Connecting { since } => {
+                since.saturating_add(p.response_timeout_ms.min(p.idle_timeout_ms))
+            }
             Phase::Open {
                 last_byte,
                 last_event,
-            } => min_opt(
-                after(last_byte, self.config.idle_timeout_ms),
-                after(last_event, self.config.event_timeout_ms),
-            ),
-            Phase::Waiting { until } => Some(until),
-            Phase::Asking { .. } => None,
+            } => last_byte
+                .saturating_add(p.idle_timeout_ms)
+                .min(last_event.saturating_add(p.event_timeout_ms)),
+            Phase::Waiting { until } => until,
+            Phase::Asking { .. } => NEVER,
             Phase::Done => return None,
         };
-        min_opt(phase, after(self.started, self.config.total_timeout_ms))
+        Some(phase.min(p.total_deadline)).filter(|&at| at != NEVER)
     }
 
     /// Act on every deadline that has passed by `now`.
@@ -304,22 +304,22 @@ impl Session {
         if self.is_done() {
             return;
         }
-        let passed =
-            |base: u64, limit: Option<u64>| limit.is_some_and(|ms| now >= base.saturating_add(ms));
-        if passed(self.started, self.config.total_timeout_ms) {
+        let passed = |base: u64, ms: u64| ms != NEVER && now >= base.saturating_add(ms);
+        let p = &self.policy;
+        if p.total_deadline != NEVER && now >= p.total_deadline {
             return self.finish(Output::Failed(Failure::TotalTimeout));
         }
         match self.phase {
-            Phase::Connecting { since } if passed(since, self.config.response_timeout_ms) => {
+            Phase::Connecting { since } if passed(since, p.response_timeout_ms) => {
                 self.connection_lost(now, Interruption::ResponseTimeout);
             }
-            Phase::Connecting { since } if passed(since, self.config.idle_timeout_ms) => {
+            Phase::Connecting { since } if passed(since, p.idle_timeout_ms) => {
                 self.connection_lost(now, Interruption::IdleTimeout);
             }
-            Phase::Open { last_byte, .. } if passed(last_byte, self.config.idle_timeout_ms) => {
+            Phase::Open { last_byte, .. } if passed(last_byte, p.idle_timeout_ms) => {
                 self.connection_lost(now, Interruption::IdleTimeout);
             }
-            Phase::Open { last_event, .. } if passed(last_event, self.config.event_timeout_ms) => {
+            Phase::Open { last_event, .. } if passed(last_event, p.event_timeout_ms) => {
                 self.connection_lost(now, Interruption::EventTimeout);
             }
             Phase::Waiting { until } if now >= until => self.connect(now),
@@ -344,7 +344,7 @@ impl Session {
             // Closed meanwhile: whatever the response, nothing more happens.
             return Verdict::BadStatus;
         }
-        let verdict = check_response(status, content_type, self.config.retry_unavailable);
+        let verdict = check_response(status, content_type, self.policy.retry_unavailable);
         match verdict {
             Verdict::Open => {
                 self.phase = Phase::Open {
@@ -392,8 +392,8 @@ impl Session {
         }
         // A dropped half event must not leak into the next connection.
         self.parser.finish();
-        let auto = self.config.idempotent || !self.parser.last_event_id().is_empty();
-        let go = match self.config.reconnect {
+        let auto = self.policy.idempotent || !self.parser.last_event_id().is_empty();
+        let go = match self.policy.reconnect {
             Reconnect::Auto => auto,
             Reconnect::Always => true,
             Reconnect::Never => false,
@@ -433,17 +433,10 @@ impl Session {
         self.phase == Phase::Done
     }
 
-    /// The configuration in force (as given, with the initial resume state).
-    pub fn config(&self) -> &Config {
-        &self.config
-    }
-
     /// When [`Config::total_timeout_ms`] runs out, if set: shells bound their own
     /// work outside the session (e.g. reading an error body) by it.
     pub fn total_deadline(&self) -> Option<u64> {
-        self.config
-            .total_timeout_ms
-            .map(|ms| self.started.saturating_add(ms))
+        Some(self.policy.total_deadline).filter(|&at| at != NEVER)
     }
 
     /// The last event id ("" for none).
@@ -465,7 +458,7 @@ impl Session {
     pub fn resume_state(&self) -> ResumeState {
         ResumeState {
             last_event_id: self.parser.last_event_id().as_str().into(),
-            retry_ms: self.parser.retry().or(self.config.resume.retry_ms),
+            retry_ms: self.retry_known.then_some(self.retry_ms),
         }
     }
 
@@ -487,27 +480,24 @@ impl Session {
             })
         };
         if self
-            .config
+            .policy
             .max_retries
             .is_some_and(|max| self.attempts >= max)
         {
             return self.finish(give_up(Limit::MaxRetries));
         }
         let since = *self.failing_since.get_or_insert(now);
-        if self
-            .config
-            .max_elapsed_ms
-            .is_some_and(|max| now.saturating_sub(since) >= max)
-        {
+        let max_elapsed = self.policy.max_elapsed_ms;
+        if max_elapsed != NEVER && now.saturating_sub(since) >= max_elapsed {
             return self.finish(give_up(Limit::MaxElapsed));
         }
         self.attempts += 1;
         let delay_ms = delay_ms.unwrap_or_else(|| {
             backoff::delay(
                 self.retry_ms,
-                self.config.max_delay_ms,
+                self.policy.max_delay_ms,
                 self.attempts,
-                self.config.jitter,
+                self.policy.jitter,
                 &mut self.rng,
             )
         });
@@ -532,12 +522,5 @@ impl Session {
     fn finish(&mut self, output: Output) {
         self.phase = Phase::Done;
         self.out.push_back(output);
-    }
-}
-
-fn min_opt(a: Option<u64>, b: Option<u64>) -> Option<u64> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
     }
 }
