@@ -423,14 +423,6 @@ impl EventSourceBuilder {
         if !matches!(parts.url.scheme(), "http" | "https") {
             return Err(Error::builder(format!("not an HTTP URL: {}", parts.url)));
         }
-        parts
-            .headers
-            .entry(header::ACCEPT)
-            .or_insert(HeaderValue::from_static("text/event-stream"));
-        parts
-            .headers
-            .entry(header::CACHE_CONTROL)
-            .or_insert(HeaderValue::from_static("no-cache"));
         let mut config = self.config;
         if config.resume.last_event_id.is_empty() {
             // A Last-Event-ID header given by hand is the initial id: the session

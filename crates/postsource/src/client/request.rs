@@ -9,7 +9,9 @@ use url::Url;
 /// A request about to be sent again: the hook given to
 /// [`EventSourceBuilder::reconnect_request`](super::EventSourceBuilder::reconnect_request)
 /// may change any part. It starts as the original request with `Last-Event-ID`
-/// set to the last event id (and removed when there is none).
+/// set to the last event id (and removed when there is none). `Accept:
+/// text/event-stream` and `Cache-Control: no-cache` are added when it is sent,
+/// unless the headers set them.
 #[derive(Clone, Debug)]
 pub struct ReconnectRequest {
     /// The method.
@@ -54,9 +56,19 @@ pub(super) struct Parts {
 }
 
 impl Parts {
+    /// The request to send. `Accept` and `Cache-Control` get their defaults here,
+    /// unless set: kept in the parts, they would cost every source a header map
+    /// for its whole life.
     pub fn to_reqwest(&self) -> reqwest::Request {
         let mut req = reqwest::Request::new(self.method.clone(), self.url.clone());
-        *req.headers_mut() = self.headers.clone();
+        let headers = req.headers_mut();
+        *headers = self.headers.clone();
+        headers
+            .entry(header::ACCEPT)
+            .or_insert(HeaderValue::from_static("text/event-stream"));
+        headers
+            .entry(header::CACHE_CONTROL)
+            .or_insert(HeaderValue::from_static("no-cache"));
         *req.body_mut() = self.body.clone().map(reqwest::Body::from);
         req
     }
