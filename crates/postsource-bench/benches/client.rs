@@ -2,9 +2,9 @@
 //! LaunchDarkly's `eventsource-client` in the same run, each reading the same
 //! LLM-like stream (one event per server write, ending with `[DONE]`) from an axum
 //! server on 127.0.0.1. Criterion reports events/s (`Throughput::Elements`);
-//! afterwards a fixed pass prints wall time and client CPU time per event (the
-//! client runs on this thread's current-thread runtime, the server on its own
-//! thread, so this thread's CPU time is the client's).
+//! afterwards an interleaved pass prints the median events/s and client CPU time
+//! per event (the client runs on this thread's current-thread runtime, the
+//! server on its own thread, so this thread's CPU time is the client's).
 //!
 //! Run: `cargo bench -p postsource-bench --bench client`.
 
@@ -32,15 +32,20 @@ async fn read_llm(client: ClientKind, url: &str, shared: &reqwest012::Client) ->
     .await
 }
 
-/// This thread's CPU time (user + system), from /proc, in clock ticks of 10 ms:
-/// coarse, so the CPU pass runs long enough (about a second per client).
+/// This thread's CPU time (user + system), to the nanosecond.
 fn thread_cpu() -> Option<Duration> {
-    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
-    // Fields after the parenthesised command name; utime and stime are 14 and 15.
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    Some(Duration::from_millis(ticks * 10))
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec for the duration of the call.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    (rc == 0).then(|| {
+        Duration::new(
+            u64::try_from(ts.tv_sec).unwrap_or(0),
+            u32::try_from(ts.tv_nsec).unwrap_or(0),
+        )
+    })
 }
 
 fn clients(c: &mut Criterion) {
@@ -76,22 +81,42 @@ fn clients(c: &mut Criterion) {
     }
     group.finish();
 
-    println!("\n| client | events/s (wall) | client CPU µs/event |\n|---|---|---|");
-    for client in ClientKind::ALL {
-        let (runs, start, cpu0) = (20u64, Instant::now(), thread_cpu());
-        for _ in 0..runs {
-            rt.block_on(read_llm(client, &url, &shared));
+    // The clients take turns, round after round, and each figure is the median of
+    // its rounds: the machine's load then weighs on all alike. The rate varies
+    // a lot from run to run anyway, with how many events each read happens to
+    // carry (the server writes one per event).
+    const ROUNDS: usize = 15;
+    const STREAMS_PER_ROUND: u64 = 3;
+    let mut rounds: Vec<Vec<(f64, f64)>> = vec![Vec::new(); ClientKind::ALL.len()];
+    for _ in 0..ROUNDS {
+        for (client, samples) in ClientKind::ALL.into_iter().zip(&mut rounds) {
+            let (start, cpu0) = (Instant::now(), thread_cpu());
+            for _ in 0..STREAMS_PER_ROUND {
+                rt.block_on(read_llm(client, &url, &shared));
+            }
+            let n = (STREAMS_PER_ROUND * events) as f64;
+            let cpu = match (cpu0, thread_cpu()) {
+                (Some(a), Some(b)) => (b - a).as_secs_f64() * 1e6 / n,
+                _ => f64::NAN,
+            };
+            samples.push((n / start.elapsed().as_secs_f64(), cpu));
         }
-        let wall = start.elapsed();
-        let cpu = match (cpu0, thread_cpu()) {
-            (Some(a), Some(b)) => format!(
-                "{:.2}",
-                (b - a).as_secs_f64() * 1e6 / (runs * events) as f64
-            ),
-            _ => "n/a".into(),
+    }
+    println!(
+        "\n| client | events/s (wall, median of {ROUNDS} rounds) | client CPU µs/event (median) |\n|---|---|---|"
+    );
+    for (client, samples) in ClientKind::ALL.into_iter().zip(&rounds) {
+        let median = |f: fn(&(f64, f64)) -> f64| {
+            let mut v: Vec<f64> = samples.iter().map(f).collect();
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
         };
-        let rate = (runs * events) as f64 / wall.as_secs_f64();
-        println!("| {} | {rate:.0} | {cpu} |", client.name());
+        println!(
+            "| {} | {:.0} | {:.2} |",
+            client.name(),
+            median(|s| s.0),
+            median(|s| s.1)
+        );
     }
 }
 

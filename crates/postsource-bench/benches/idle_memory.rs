@@ -13,11 +13,10 @@
 //! the same 1,000 connections reading the raw body with no SSE layer, to show how
 //! much of a client's figure is its HTTP stack's. Like a client, they keep only the
 //! body: the response's header values are slices of the 8 KiB buffer hyper read
-//! the head into, so holding them would hold that buffer too. Features as built
-//! here: reqwest 0.13 with rustls and HTTP/2 (postsource's), reqwest 0.12 with
-//! neither (this crate's and reqwest-eventsource's); rustls alone makes every
-//! connection about 1.1 KB larger, `http://` ones included (reqwest boxes each
-//! connection as a type with room for a TLS session).
+//! the head into, so holding them would hold that buffer too. Both reqwests are
+//! built with rustls and HTTP/2, as every client here is (see Cargo.toml); rustls
+//! alone makes every connection about 1.1 KB larger, `http://` ones included
+//! (reqwest boxes each connection as a type with room for a TLS session).
 //!
 //! Run: `cargo bench -p postsource-bench --bench idle_memory` (about 10 s).
 
