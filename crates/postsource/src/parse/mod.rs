@@ -265,7 +265,7 @@ impl Parser {
         if !(self.skipping_line || self.partial.len() >= LONG_LINE)
             || self.pending_cr
             || !matches!(self.bom, Bom::Done)
-            || memchr::memchr2(b'\n', b'\r', chunk).is_some()
+            || scan::has_line_end(chunk)
         {
             return false;
         }

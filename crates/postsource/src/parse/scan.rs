@@ -52,6 +52,22 @@ impl Scanner {
     }
 }
 
+/// Whether `bytes` holds a CR or LF. A chunk of a few blocks is classified whole
+/// (the last block overlapping the one before): cheaper than a search call.
+#[inline]
+pub(super) fn has_line_end(bytes: &[u8]) -> bool {
+    if !(64..=256).contains(&bytes.len()) {
+        return memchr::memchr2(b'\n', b'\r', bytes).is_some();
+    }
+    let mut mask = classify_block(&bytes[bytes.len() - 64..]);
+    let mut at = 0;
+    while at + 64 < bytes.len() {
+        mask |= classify_block(&bytes[at..]);
+        at += 64;
+    }
+    mask != 0
+}
+
 /// The CR/LF bitmask of the (up to) 64 bytes at `start`.
 #[inline]
 fn classify(bytes: &[u8], start: usize) -> u64 {
@@ -110,6 +126,21 @@ fn classify_block(block: &[u8]) -> u64 {
 mod tests {
     use super::*;
     use alloc::vec::Vec;
+
+    #[test]
+    fn has_line_end_sees_a_cr_or_lf_anywhere() {
+        for len in 0..300 {
+            let mut bytes = alloc::vec![b'a'; len];
+            assert!(!has_line_end(&bytes), "len {len}");
+            for at in 0..len {
+                for end in [b'\n', b'\r'] {
+                    bytes[at] = end;
+                    assert!(has_line_end(&bytes), "len {len}, at {at}");
+                    bytes[at] = b'a';
+                }
+            }
+        }
+    }
 
     #[test]
     fn finds_every_cr_and_lf_across_blocks() {
