@@ -541,14 +541,32 @@ impl Chunk<'_> {
     }
 }
 
+/// Whether `bytes` is UTF-8: with SIMD natively (std's check is a third of the
+/// parse of an LLM stream), with std's in the browser build (see `fast`).
+#[inline]
+fn is_utf8(bytes: &[u8]) -> bool {
+    // A short ASCII slice (a tiny event, a small chunk) is checked faster by std's
+    // ASCII test than SIMD validation can be set up.
+    if bytes.len() < SIMD_UTF8_MIN && bytes.is_ascii() {
+        return true;
+    }
+    #[cfg(not(target_family = "wasm"))]
+    let valid = simdutf8::basic::from_utf8(bytes).is_ok();
+    #[cfg(target_family = "wasm")]
+    let valid = core::str::from_utf8(bytes).is_ok();
+    valid
+}
+
+/// See `is_utf8`.
+const SIMD_UTF8_MIN: usize = 128;
+
 /// The longest UTF-8 prefix of `bytes[from..]`, as a range of `bytes`.
 fn utf8_span(bytes: &[u8], from: usize) -> Range<usize> {
     let rest = &bytes[from..];
-    // Most streams are ASCII (JSON escapes the rest), and the ASCII check is several
-    // times faster than full validation.
-    if rest.is_ascii() {
+    if is_utf8(rest) {
         return from..bytes.len();
     }
+    // Invalid bytes are rare: only now find where they start.
     let valid = match core::str::from_utf8(rest) {
         Ok(_) => rest.len(),
         Err(e) => e.valid_up_to(),
