@@ -66,6 +66,13 @@ pub(super) struct Callbacks {
 }
 
 impl Callbacks {
+    /// A source without callbacks.
+    pub const NONE: Callbacks = Callbacks {
+        decide: None,
+        hook: None,
+        tap: None,
+    };
+
     fn boxed(self) -> Option<Box<Self>> {
         let any = self.decide.is_some() || self.hook.is_some() || self.tap.is_some();
         any.then(|| Box::new(self))

@@ -203,6 +203,12 @@ impl EventSource {
         std::future::poll_fn(|cx| Pin::new(&mut *self).poll_item(cx)).await
     }
 
+    fn callbacks(&self) -> &builder::Callbacks {
+        self.callbacks
+            .as_deref()
+            .unwrap_or(&builder::Callbacks::NONE)
+    }
+
     fn now(&self) -> u64 {
         u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
@@ -274,7 +280,7 @@ impl EventSource {
                     self.parts.clone()
                 } else {
                     let mut req = self.parts.resume(attempt, &last_event_id);
-                    if let Some(hook) = self.callbacks.as_ref().and_then(|c| c.hook.as_ref()) {
+                    if let Some(hook) = &self.callbacks().hook {
                         hook(&mut req);
                     }
                     Parts::from(req)
@@ -300,8 +306,7 @@ impl EventSource {
             }
             Output::AskReconnect(info) => {
                 self.conn = Conn::Idle;
-                let decide = self.callbacks.as_ref().and_then(|c| c.decide.as_ref());
-                let yes = decide.is_some_and(|f| f(&info));
+                let yes = self.callbacks().decide.as_ref().is_some_and(|f| f(&info));
                 let now = self.now();
                 self.session.answer_reconnect(now, yes);
                 None
@@ -368,7 +373,7 @@ impl EventSource {
                 Poll::Pending => Step::Blocked,
                 Poll::Ready(Some(Ok(frame))) => {
                     if let Ok(data) = frame.into_data() {
-                        if let Some(tap) = self.callbacks.as_ref().and_then(|c| c.tap.as_ref()) {
+                        if let Some(tap) = &self.callbacks().tap {
                             tap(&data);
                         }
                         let now = self.now();

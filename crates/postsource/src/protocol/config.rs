@@ -123,6 +123,11 @@ impl Config {
 /// No limit, as a time: later than any `now` a shell can pass.
 pub(super) const NEVER: u64 = u64::MAX;
 
+/// A time as the API reports it: `None` for [`NEVER`].
+pub(super) fn finite(at: u64) -> Option<u64> {
+    (at != NEVER).then_some(at)
+}
+
 /// What a session keeps of its [`Config`] once started: the rules it applies on
 /// every step, with deadlines as plain numbers ([`NEVER`] for none). The parser's
 /// limits, the resume state and the seed are used once and not kept: a client

@@ -43,7 +43,7 @@ use alloc::collections::VecDeque;
 use bytes::Bytes;
 
 pub use config::{Config, DEFAULT_MAX_DELAY_MS, DEFAULT_RETRY_MS, Reconnect, ResumeState};
-use config::{NEVER, Policy};
+use config::{NEVER, Policy, finite};
 pub use response::{Verdict, check_response, is_event_stream, is_idempotent, parse_retry_after};
 
 use crate::{Event, Frame, ParseError, Parser, Utf8Bytes};
@@ -296,7 +296,7 @@ impl Session {
             Phase::Asking { .. } => NEVER,
             Phase::Done => return None,
         };
-        Some(phase.min(p.total_deadline)).filter(|&at| at != NEVER)
+        finite(phase.min(p.total_deadline))
     }
 
     /// Act on every deadline that has passed by `now`.
@@ -304,11 +304,11 @@ impl Session {
         if self.is_done() {
             return;
         }
-        let passed = |base: u64, ms: u64| ms != NEVER && now >= base.saturating_add(ms);
-        let p = &self.policy;
-        if p.total_deadline != NEVER && now >= p.total_deadline {
+        if self.total_deadline().is_some_and(|at| now >= at) {
             return self.finish(Output::Failed(Failure::TotalTimeout));
         }
+        let passed = |base: u64, ms: u64| ms != NEVER && now >= base.saturating_add(ms);
+        let p = &self.policy;
         match self.phase {
             Phase::Connecting { since } if passed(since, p.response_timeout_ms) => {
                 self.connection_lost(now, Interruption::ResponseTimeout);
@@ -436,7 +436,7 @@ impl Session {
     /// When [`Config::total_timeout_ms`] runs out, if set: shells bound their own
     /// work outside the session (e.g. reading an error body) by it.
     pub fn total_deadline(&self) -> Option<u64> {
-        Some(self.policy.total_deadline).filter(|&at| at != NEVER)
+        finite(self.policy.total_deadline)
     }
 
     /// The last event id ("" for none).
