@@ -20,7 +20,9 @@
 //! hold both paths to the reference).
 
 use super::scan::Scanner;
-use super::{Chunk, Event, Frame, ParseError, Parser, fields, utf8_span};
+use bytes::BytesMut;
+
+use super::{Chunk, Event, Frame, PARTIAL_KEPT, ParseError, Parser, fields, utf8_span};
 
 /// Whether the fast paths are compiled in (see the module docs).
 const ENABLED: bool = !cfg!(target_family = "wasm");
@@ -32,10 +34,53 @@ impl Parser {
         if !ENABLED {
             return None;
         }
+        if !self.partial.is_empty() {
+            return self.held_single_line_event();
+        }
         if let frame @ Some(_) = self.single_line_event() {
             return frame;
         }
         self.block_event()
+    }
+
+    /// `single_line_event` for small chunks, where the event's `data:` line began in
+    /// an earlier chunk and is held in the line buffer: when this chunk ends the line
+    /// and the blank line after it, the event is made at once, without the general
+    /// path's two line interpretations and dispatch.
+    #[inline]
+    fn held_single_line_event(&mut self) -> Option<Result<Frame, ParseError>> {
+        if self.skipping_line || !self.partial.starts_with(b"data:") || !self.fields.is_idle() {
+            return None;
+        }
+        let cur = &mut self.cur;
+        let bytes: &[u8] = &cur.bytes;
+        let mut scanner = cur.scanner;
+        let (end, next) = next_line(&mut scanner, bytes, cur.start)??;
+        let (blank, event_end) = next_line(&mut scanner, bytes, next)??;
+        let line_len = self.partial.len() + (end - cur.start);
+        if blank != next
+            || line_len > self.limits.max_line_len
+            || line_len - 5 > self.limits.max_event_size
+        {
+            return None;
+        }
+        self.partial.extend_from_slice(&bytes[cur.start..end]);
+        cur.start = event_end;
+        cur.scanner = scanner;
+        let line = self.partial.split().freeze();
+        if line.len() > PARTIAL_KEPT {
+            self.partial = BytesMut::new();
+        }
+        let data = Chunk {
+            utf8: utf8_span(&line, 0),
+            bytes: &line,
+        }
+        .text(fields::strip_one_space(&line[5..]));
+        Some(Ok(Frame::Event(Event {
+            event: fields::MESSAGE,
+            data,
+            last_event_id: self.fields.settle_id(None),
+        })))
     }
 
     /// The fast path for the commonest event of all, `data: ...` and a blank line

@@ -6,7 +6,7 @@ use alloc::borrow::Cow;
 use alloc::string::String;
 use core::mem;
 
-use super::{Chunk, Event, Frame, Limits, ParseError};
+use super::{Chunk, Event, Frame, Limits, ParseError, is_utf8};
 use crate::Utf8Bytes;
 
 pub(super) const MESSAGE: Utf8Bytes = Utf8Bytes::from_static("message");
@@ -203,17 +203,49 @@ impl Fields {
             self.data_len = len;
             self.data = Data::One(chunk.text(value));
         } else {
-            let value = match chunk.as_known_utf8(value) {
-                Some(known) => Cow::Borrowed(known),
-                // `from_utf8_lossy` is several times slower on valid text than this.
-                None => match core::str::from_utf8(value) {
-                    Ok(valid) => Cow::Borrowed(valid),
-                    Err(_) => String::from_utf8_lossy(value),
-                },
-            };
-            self.join_data(&value, len);
+            match chunk.as_known_utf8(value) {
+                Some(known) => self.join_data(known, len),
+                None => self.join_unchecked_data(value, len),
+            }
         }
         None
+    }
+
+    /// A `data` line that was held in the line buffer, for a block that has data
+    /// already: it is joined straight from the buffer, which need not become a
+    /// `Bytes` for that. Returns `None`, having done nothing, for a block without
+    /// data (its first line is kept as a slice of the line, see `push_data`).
+    #[inline]
+    pub(super) fn push_held_data(
+        &mut self,
+        value: &[u8],
+        limits: &Limits,
+    ) -> Option<Option<Result<Frame, ParseError>>> {
+        if matches!(self.data, Data::None) || self.dropping {
+            return None;
+        }
+        let len = self.data_len + 1 + value.len();
+        if len > limits.max_event_size {
+            self.drop_event();
+            return Some(Some(Err(ParseError::EventTooLarge {
+                limit: limits.max_event_size,
+            })));
+        }
+        self.join_unchecked_data(value, len);
+        Some(None)
+    }
+
+    /// [`join_data`](Self::join_data) for bytes not known to be UTF-8.
+    #[inline]
+    fn join_unchecked_data(&mut self, value: &[u8], len: usize) {
+        // `from_utf8_lossy` is several times slower on valid text than this.
+        let value = if is_utf8(value) {
+            // SAFETY: just checked.
+            Cow::Borrowed(unsafe { core::str::from_utf8_unchecked(value) })
+        } else {
+            String::from_utf8_lossy(value)
+        };
+        self.join_data(&value, len);
     }
 
     /// Appends one more `data` line to a block that already has data, when that

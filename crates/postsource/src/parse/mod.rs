@@ -393,6 +393,10 @@ impl Parser {
                 let frame = line_too_long(&mut self.fields, &self.limits, &self.partial, line);
                 self.clear_partial();
                 frame
+            } else if let Some(frame) =
+                held_data_line(&mut self.partial, &mut self.fields, &self.limits, line)
+            {
+                frame
             } else {
                 self.partial.extend_from_slice(line);
                 let line = self.partial.split().freeze();
@@ -464,12 +468,39 @@ impl Parser {
         None
     }
 
-    /// Empty the line buffer, and give its memory back after a long line.
     fn clear_partial(&mut self) {
-        self.partial.clear();
-        if self.partial.capacity() > PARTIAL_KEPT {
-            self.partial = BytesMut::new();
-        }
+        clear_line_buffer(&mut self.partial);
+    }
+}
+
+/// A `data:` line held in the line buffer, ended by `rest`, that joins the data of
+/// its block: appended from the buffer, which is then reused as it is (it need not
+/// become a `Bytes`). `None`, with nothing changed, for any other held line.
+fn held_data_line(
+    partial: &mut BytesMut,
+    fields: &mut Fields,
+    limits: &Limits,
+    rest: &[u8],
+) -> Option<Option<Result<Frame, ParseError>>> {
+    if !partial.starts_with(b"data:") {
+        return None;
+    }
+    let held = partial.len();
+    partial.extend_from_slice(rest);
+    let value = fields::strip_one_space(&partial[5..]);
+    let Some(frame) = fields.push_held_data(value, limits) else {
+        partial.truncate(held);
+        return None;
+    };
+    clear_line_buffer(partial);
+    Some(frame)
+}
+
+/// Empty the line buffer, and give its memory back after a long line.
+fn clear_line_buffer(partial: &mut BytesMut) {
+    partial.clear();
+    if partial.capacity() > PARTIAL_KEPT {
+        *partial = BytesMut::new();
     }
 }
 
