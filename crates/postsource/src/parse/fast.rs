@@ -22,7 +22,7 @@
 use super::scan::Scanner;
 use bytes::BytesMut;
 
-use super::{Chunk, Event, Frame, PARTIAL_KEPT, ParseError, Parser, fields, utf8_span};
+use super::{Chunk, Event, Frame, PARTIAL_KEPT, ParseError, Parser, fields, known_utf8, utf8_span};
 
 /// Whether the fast paths are compiled in (see the module docs).
 const ENABLED: bool = !cfg!(target_family = "wasm");
@@ -113,10 +113,7 @@ impl Parser {
         {
             return None;
         }
-        let utf8 = cur
-            .utf8
-            .get_or_insert_with(|| utf8_span(bytes, cur.start))
-            .clone();
+        let utf8 = known_utf8(&mut cur.utf8, bytes, cur.start);
         let data = Chunk {
             bytes: &cur.bytes,
             utf8,
@@ -140,21 +137,26 @@ impl Parser {
     /// at the first block it does not handle.
     #[inline]
     fn block_event(&mut self) -> Option<Result<Frame, ParseError>> {
-        if self.skipping_line || !self.partial.is_empty() || !self.fields.is_idle() {
+        if self.skipping_line || !self.partial.is_empty() || !self.fields.has_no_data() {
             return None;
         }
+        // The general path may have read the first lines of the block (a line split
+        // over chunks): this goes on from the `event` and `id` it set.
+        let started = !self.fields.is_idle();
         let cur = &mut self.cur;
         let bytes: &[u8] = &cur.bytes;
+        if cur.start >= cur.unended_from {
+            return None;
+        }
         // A block that starts with `data:` is `single_line_event`'s (when that fails,
         // this mostly would too: the block goes on into the next chunk), and a blank
         // line is no block.
-        if !matches!(bytes.get(cur.start), Some(b'e' | b'i' | b':')) {
-            return None;
+        match bytes.get(cur.start) {
+            Some(b'e' | b'i' | b':') => {}
+            Some(b'd') if started => {}
+            _ => return None,
         }
-        let utf8 = cur
-            .utf8
-            .get_or_insert_with(|| utf8_span(bytes, cur.start))
-            .clone();
+        let utf8 = known_utf8(&mut cur.utf8, bytes, cur.start);
         if cur.start < utf8.start {
             return None;
         }
@@ -164,7 +166,11 @@ impl Parser {
             let mut start = block_start;
             let (mut event, mut id, mut data) = (None, None, None);
             loop {
-                let (end, next) = next_line(&mut scanner, bytes, start)??;
+                let Some(line) = next_line(&mut scanner, bytes, start) else {
+                    cur.unended_from = block_start;
+                    return None;
+                };
+                let (end, next) = line?;
                 let line = &bytes[start..end];
                 if end > utf8.end || line.len() > self.limits.max_line_len {
                     return None;
@@ -201,7 +207,11 @@ impl Parser {
             };
             cur.start = start;
             cur.scanner = scanner;
-            let id = id.map(|id| chunk.text(id));
+            let (held_type, held_id) = match started {
+                true => self.fields.take_type_and_id(),
+                false => (None, None),
+            };
+            let id = id.map(|id| chunk.text(id)).or(held_id);
             let Some(data) = data else {
                 // "If the data buffer is an empty string, set the data buffer and the
                 // event type buffer to the empty string and return" — the id stays.
@@ -210,7 +220,8 @@ impl Parser {
             };
             let event = match event {
                 Some(event) if !event.is_empty() => chunk.text(event),
-                _ => fields::MESSAGE,
+                Some(_) => fields::MESSAGE,
+                None => held_type.unwrap_or(fields::MESSAGE),
             };
             return Some(Ok(Frame::Event(Event {
                 event,

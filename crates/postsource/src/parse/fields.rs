@@ -90,6 +90,19 @@ impl Fields {
             && !self.dropping
     }
 
+    /// No `data` line has been read in this block (nor was it dropped): only its
+    /// `event` and `id` may be set.
+    pub(super) fn has_no_data(&self) -> bool {
+        matches!(self.data, Data::None) && !self.dropping
+    }
+
+    /// The event type and id the block has set so far, taken out of the buffers
+    /// (for the fast path to finish the block).
+    #[inline(always)]
+    pub(super) fn take_type_and_id(&mut self) -> (Option<Utf8Bytes>, Option<Utf8Bytes>) {
+        (self.event_type.take(), self.block_id.take())
+    }
+
     /// Dispatch's part for the id: the block's `id` (if it set one) becomes the
     /// last event id, which is returned for the event. The id is cloned from the
     /// value in hand, not read back from `last_id` just after storing it (see

@@ -158,6 +158,9 @@ struct Cursor {
     scanner: scan::Scanner,
     /// Where an LF would complete the CRLF ended by the previous line.
     crlf_at: usize,
+    /// No block that starts at or after this offset ends in the chunk (the fast path
+    /// found no blank line after it), so the fast path need not look again.
+    unended_from: usize,
     /// A span of the chunk known to be UTF-8, checked once when first needed.
     utf8: Option<Range<usize>>,
 }
@@ -327,6 +330,7 @@ impl Parser {
             start,
             scanner: scan::Scanner::at(start),
             crlf_at: usize::MAX,
+            unended_from: usize::MAX,
             utf8: None,
         };
     }
@@ -382,10 +386,9 @@ impl Parser {
                 if line.len() > self.limits.max_line_len {
                     line_too_long(&mut self.fields, &self.limits, line, &[])
                 } else {
-                    let utf8 = cur.utf8.get_or_insert_with(|| utf8_span(bytes, start));
                     let chunk = Chunk {
+                        utf8: known_utf8(&mut cur.utf8, bytes, start),
                         bytes: &cur.bytes,
-                        utf8: utf8.clone(),
                     };
                     self.fields.line(line, &chunk, &self.limits)
                 }
@@ -590,6 +593,22 @@ fn is_utf8(bytes: &[u8]) -> bool {
 
 /// See `is_utf8`.
 const SIMD_UTF8_MIN: usize = 128;
+
+/// The span of `chunk` known to be UTF-8, `*known`, or if that is not known yet,
+/// the span from `from` that is.
+#[inline(always)]
+fn known_utf8(known: &mut Option<Range<usize>>, chunk: &[u8], from: usize) -> Range<usize> {
+    match known {
+        Some(span) => span.clone(),
+        None => check_utf8(known, chunk, from),
+    }
+}
+
+/// See `known_utf8`: once per chunk, so kept out of the callers' loops.
+#[inline(never)]
+fn check_utf8(known: &mut Option<Range<usize>>, chunk: &[u8], from: usize) -> Range<usize> {
+    known.insert(utf8_span(chunk, from)).clone()
+}
 
 /// The longest UTF-8 prefix of `bytes[from..]`, as a range of `bytes`.
 fn utf8_span(bytes: &[u8], from: usize) -> Range<usize> {

@@ -31,24 +31,35 @@ impl Scanner {
     }
 
     /// The next CR or LF in `bytes`.
-    #[inline]
+    #[inline(always)]
     pub(super) fn next(&mut self, bytes: &[u8]) -> Option<usize> {
+        // Inlined, as it is called for every line: most calls only read the next
+        // bit of the block in hand.
+        if self.mask != 0 {
+            let bit = self.mask.trailing_zeros() as usize;
+            self.mask &= self.mask - 1;
+            return Some(self.block + bit);
+        }
+        self.next_block(bytes)
+    }
+
+    /// `next` past the block in hand (or before the first).
+    #[inline(never)]
+    fn next_block(&mut self, bytes: &[u8]) -> Option<usize> {
         if !self.loaded {
             self.loaded = true;
             self.mask = classify(bytes, self.block);
         }
-        loop {
-            if self.mask != 0 {
-                let bit = self.mask.trailing_zeros() as usize;
-                self.mask &= self.mask - 1;
-                return Some(self.block + bit);
-            }
+        while self.mask == 0 {
             if self.block + 64 >= bytes.len() {
                 return None;
             }
             self.block += 64;
             self.mask = classify(bytes, self.block);
         }
+        let bit = self.mask.trailing_zeros() as usize;
+        self.mask &= self.mask - 1;
+        Some(self.block + bit)
     }
 }
 
