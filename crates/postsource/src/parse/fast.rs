@@ -7,7 +7,10 @@
 //! - a small block of `event:`, `id:`, one `data:` line and comments (ticks,
 //!   presence updates) is read with its fields in locals and becomes an event in
 //!   one step;
-//! - the body of a large event, a run of `data:` lines, is appended in one loop.
+//! - the body of a large event, a run of `data:` lines, is appended in one loop;
+//! - with small chunks: an event of one `data:` line held over chunks is made in one
+//!   step when its line ends, and a small block cut by the chunk's end is carried
+//!   into the next chunk to be read there whole.
 //!
 //! In the browser (wasm) they are left out: there the parser is never the
 //! bottleneck, and every kilobyte of the module is downloaded (they are about 2 KB
@@ -26,6 +29,11 @@ use super::{Chunk, Event, Frame, PARTIAL_KEPT, ParseError, Parser, fields, known
 
 /// Whether the fast paths are compiled in (see the module docs).
 const ENABLED: bool = !cfg!(target_family = "wasm");
+
+/// The longest end of a chunk that `block_event` carries into the next one: a few
+/// small events' worth (ticks, presence updates). Larger blocks are no cheaper read
+/// whole than line by line.
+const CARRY_MAX: usize = 256;
 
 impl Parser {
     /// The fast paths for a whole event, in turn.
@@ -168,6 +176,17 @@ impl Parser {
             loop {
                 let Some(line) = next_line(&mut scanner, bytes, start) else {
                     cur.unended_from = block_start;
+                    // A short block cut by the chunk's end is carried whole into the
+                    // next chunk, to be read there in one step, rather than line by
+                    // line now and then. Not when the block started the chunk (the
+                    // carry of the chunk before, say): each byte is carried at most
+                    // once, so one-byte chunks cost no more than they would.
+                    let tail = &bytes[block_start..];
+                    if block_start > 0 && tail.len() <= CARRY_MAX && self.fields.is_idle() {
+                        self.carry.extend_from_slice(tail);
+                        cur.start = bytes.len();
+                        cur.scanner = Scanner::at(bytes.len());
+                    }
                     return None;
                 };
                 let (end, next) = line?;

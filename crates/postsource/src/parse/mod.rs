@@ -19,7 +19,8 @@
 //! Values that lie within one chunk are handed out as zero-copy slices of that chunk
 //! (or inline, when short). A line split over chunks is copied once, into a line
 //! buffer that its values are then sliced from; only data of several `data:` lines is
-//! joined into a new string.
+//! joined into a new string. A short block that a small chunk cuts is carried whole
+//! into the next chunk instead, so that it too is read in one step.
 //!
 //! ```
 //! use postsource::parse::{Frame, Parser};
@@ -39,6 +40,7 @@ mod fields;
 mod scan;
 
 use alloc::collections::VecDeque;
+use alloc::vec::Vec;
 use core::ops::Range;
 
 use bytes::{Bytes, BytesMut};
@@ -122,6 +124,10 @@ const LONG_LINE: usize = 16;
 /// The line buffer's memory is given back after a line longer than this.
 const PARTIAL_KEPT: usize = 64 * 1024;
 
+/// The largest chunk that the carried end of the previous one (see `carry`) is
+/// joined with.
+const JOIN_MAX: usize = 1024;
+
 const BOM: &[u8; 3] = b"\xEF\xBB\xBF";
 
 /// The streaming parser. See the [module docs](self) for an example.
@@ -141,6 +147,9 @@ pub struct Parser {
     /// split off it as `Bytes` that its values slice without copying, and the buffer
     /// goes on in the rest of the same allocation (reclaimed once those are dropped).
     partial: BytesMut,
+    /// The end of the previous chunk, not parsed yet: a short block that it cut
+    /// (see `fast::block_event`). It is put in front of the next chunk.
+    carry: Vec<u8>,
     /// Dropping bytes up to the next line ending (the line went over the limit).
     skipping_line: bool,
     /// The previous chunk ended in CR: an LF at the start of the next one is its pair.
@@ -187,6 +196,7 @@ impl Parser {
             queued: VecDeque::new(),
             backlog: VecDeque::new(),
             partial: BytesMut::new(),
+            carry: Vec::new(),
             skipping_line: false,
             pending_cr: false,
             bom: Bom::Matching(0),
@@ -296,6 +306,15 @@ impl Parser {
         while let Some(frame) = self.parse_next() {
             self.backlog.push_back(frame);
         }
+        if !self.carry.is_empty() {
+            // The carried block never ends: it is read line by line (it is not carried
+            // again: it starts the chunk).
+            let carried = Bytes::from(core::mem::take(&mut self.carry));
+            self.begin(carried);
+            while let Some(frame) = self.parse_next() {
+                self.backlog.push_back(frame);
+            }
+        }
         // Bytes of a BOM still held back are an unterminated line (U+FFFD) too.
         let held_bom = matches!(self.bom, Bom::Matching(seen) if seen > 0);
         let truncated =
@@ -315,6 +334,22 @@ impl Parser {
     /// Make `chunk` the current one: past a BOM at the start of the stream, and
     /// past the LF of a CRLF that the previous chunk split.
     fn begin(&mut self, chunk: Bytes) {
+        let chunk = match self.carry.is_empty() {
+            true => chunk,
+            // A small chunk is copied after the carried bytes; a large one is not worth
+            // copying, so the carried bytes are parsed first, on their own.
+            false if chunk.len() <= JOIN_MAX => {
+                let mut joined = Vec::with_capacity(self.carry.len() + chunk.len());
+                joined.extend_from_slice(&self.carry);
+                joined.extend_from_slice(&chunk);
+                self.carry.clear();
+                Bytes::from(joined)
+            }
+            false => {
+                self.queued.push_front(chunk);
+                Bytes::from(core::mem::take(&mut self.carry))
+            }
+        };
         let mut start = match self.bom {
             Bom::Done => 0,
             Bom::Matching(_) => self.skip_bom(&chunk),
@@ -718,6 +753,44 @@ mod tests {
         };
         assert_eq!(event.data, "partial");
         assert_eq!(event.last_event_id, id);
+    }
+
+    #[test]
+    fn a_block_cut_by_a_chunk_end_is_the_same_read_whole_or_carried() {
+        // The chunk ends inside the second block, which is carried into the next
+        // chunk (small or large), or ends the stream there.
+        let stream: &[u8] = b"id: 1\ndata: a\n\nevent: tick\nid: 2\n: hi\ndata: b\n\nretry: 5\n\n";
+        let mut whole = Parser::new();
+        let expected = frames(&mut whole, &[stream]);
+        assert_eq!(expected.len(), 3);
+        let large = [stream, &[b':'; 2000][..], b"\n\n"].concat();
+        for split in 1..stream.len() {
+            let (head, tail) = stream.split_at(split);
+            let mut parser = Parser::new();
+            assert_eq!(
+                frames(&mut parser, &[head, tail]),
+                expected,
+                "split at {split}"
+            );
+            let mut parser = Parser::new();
+            assert_eq!(frames(&mut parser, &[head, &large[split..]]), expected);
+            let mut parser = Parser::new();
+            let before_end: Vec<_> = frames(&mut parser, &[head]);
+            let clean = parser.finish() == StreamEnd::Clean;
+            let at_end: Vec<_> = (&mut parser).collect();
+            let seen = [before_end, at_end].concat();
+            assert_eq!(seen, expected[..seen.len()], "split at {split}");
+            // Only a blank line, or the line of a block that holds `retry` alone, ends
+            // everything sent.
+            let ended = head.ends_with(b"\n\n") || head.ends_with(b"retry: 5\n");
+            assert_eq!(clean, ended, "split at {split}");
+            let id = match seen.len() {
+                0 => "",
+                1 => "1",
+                _ => "2",
+            };
+            assert_eq!(parser.last_event_id(), id, "split at {split}");
+        }
     }
 
     #[test]
