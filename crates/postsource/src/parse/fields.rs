@@ -233,19 +233,19 @@ impl Fields {
         &mut self,
         value: &[u8],
         limits: &Limits,
-    ) -> Option<Option<Result<Frame, ParseError>>> {
+    ) -> Option<Result<(), ParseError>> {
         if matches!(self.data, Data::None) || self.dropping {
             return None;
         }
         let len = self.data_len + 1 + value.len();
         if len > limits.max_event_size {
             self.drop_event();
-            return Some(Some(Err(ParseError::EventTooLarge {
+            return Some(Err(ParseError::EventTooLarge {
                 limit: limits.max_event_size,
-            })));
+            }));
         }
         self.join_unchecked_data(value, len);
-        Some(None)
+        Some(Ok(()))
     }
 
     /// [`join_data`](Self::join_data) for bytes not known to be UTF-8.

@@ -431,10 +431,12 @@ impl Parser {
                 let frame = line_too_long(&mut self.fields, &self.limits, &self.partial, line);
                 self.clear_partial();
                 frame
-            } else if let Some(frame) =
+            } else if let Some(joined) =
                 held_data_line(&mut self.partial, &mut self.fields, &self.limits, line)
             {
-                frame
+                // (Not a frame: a small result, as moving a just-built frame stalls
+                // the CPU's store forwarding; see `fields::store`.)
+                joined.err().map(Err)
             } else {
                 self.partial.extend_from_slice(line);
                 let line = self.partial.split().freeze();
@@ -519,19 +521,19 @@ fn held_data_line(
     fields: &mut Fields,
     limits: &Limits,
     rest: &[u8],
-) -> Option<Option<Result<Frame, ParseError>>> {
+) -> Option<Result<(), ParseError>> {
     if !partial.starts_with(b"data:") {
         return None;
     }
     let held = partial.len();
     partial.extend_from_slice(rest);
     let value = fields::strip_one_space(&partial[5..]);
-    let Some(frame) = fields.push_held_data(value, limits) else {
+    let Some(joined) = fields.push_held_data(value, limits) else {
         partial.truncate(held);
         return None;
     };
     clear_line_buffer(partial);
-    Some(frame)
+    Some(joined)
 }
 
 /// Empty the line buffer, and give its memory back after a long line.
