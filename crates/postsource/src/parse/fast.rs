@@ -25,7 +25,7 @@
 use super::scan::Scanner;
 use bytes::BytesMut;
 
-use super::{Chunk, Event, Frame, PARTIAL_KEPT, ParseError, Parser, fields, known_utf8, utf8_span};
+use super::{Chunk, Event, Frame, PARTIAL_KEPT, Parsed, Parser, fields, known_utf8, utf8_span};
 
 /// Whether the fast paths are compiled in (see the module docs).
 const ENABLED: bool = !cfg!(target_family = "wasm");
@@ -36,19 +36,18 @@ const ENABLED: bool = !cfg!(target_family = "wasm");
 const CARRY_MAX: usize = 256;
 
 impl Parser {
-    /// The fast paths for a whole event, in turn.
+    /// The fast paths for a whole event, in turn: true when one wrote an event into
+    /// `out` (built there, in place, not moved: moving an event that was just
+    /// written stalls the CPU's store forwarding, see `fields::store`).
     #[inline]
-    pub(super) fn fast_event(&mut self) -> Option<Result<Frame, ParseError>> {
+    pub(super) fn fast_event(&mut self, out: &mut Parsed) -> bool {
         if !ENABLED {
-            return None;
+            return false;
         }
         if !self.partial.is_empty() {
-            return self.held_single_line_event();
+            return self.held_single_line_event(out).is_some();
         }
-        if let frame @ Some(_) = self.single_line_event() {
-            return frame;
-        }
-        self.block_event()
+        self.single_line_event(out).is_some() || self.block_event(out).is_some()
     }
 
     /// `single_line_event` for small chunks, where the event's `data:` line began in
@@ -56,7 +55,7 @@ impl Parser {
     /// and the blank line after it, the event is made at once, without the general
     /// path's two line interpretations and dispatch.
     #[inline]
-    fn held_single_line_event(&mut self) -> Option<Result<Frame, ParseError>> {
+    fn held_single_line_event(&mut self, out: &mut Parsed) -> Option<()> {
         if self.skipping_line || !self.partial.starts_with(b"data:") || !self.fields.is_idle() {
             return None;
         }
@@ -84,11 +83,12 @@ impl Parser {
             bytes: &line,
         }
         .text(fields::strip_one_space(&line[5..]));
-        Some(Ok(Frame::Event(Event {
+        *out = Some(Ok(Frame::Event(Event {
             event: fields::MESSAGE,
             data,
             last_event_id: self.fields.settle_id(None),
-        })))
+        })));
+        Some(())
     }
 
     /// The fast path for the commonest event of all, `data: ...` and a blank line
@@ -96,7 +96,7 @@ impl Parser {
     /// chunk and no other field is pending, it is cut out in one search, without
     /// going line by line. Anything else is left to the general path.
     #[inline]
-    fn single_line_event(&mut self) -> Option<Result<Frame, ParseError>> {
+    fn single_line_event(&mut self, out: &mut Parsed) -> Option<()> {
         let cur = &mut self.cur;
         let bytes: &[u8] = &cur.bytes;
         let line = bytes.get(cur.start..)?;
@@ -129,13 +129,12 @@ impl Parser {
         .text(value);
         cur.start = event_end;
         cur.scanner = Scanner::at(event_end);
-        // Built in place, in the type returned: moving an event that was just written
-        // stalls the CPU's store forwarding (see `fields::store`).
-        Some(Ok(Frame::Event(Event {
+        *out = Some(Ok(Frame::Event(Event {
             event: fields::MESSAGE,
             data,
             last_event_id: self.fields.settle_id(None),
-        })))
+        })));
+        Some(())
     }
 
     /// Parses the blocks that lie whole in the current chunk and hold only `event`,
@@ -144,7 +143,7 @@ impl Parser {
     /// spec's dispatch does. Returns `None`, with the rest left to the general path,
     /// at the first block it does not handle.
     #[inline]
-    fn block_event(&mut self) -> Option<Result<Frame, ParseError>> {
+    fn block_event(&mut self, out: &mut Parsed) -> Option<()> {
         if self.skipping_line || !self.partial.is_empty() || !self.fields.has_no_data() {
             return None;
         }
@@ -242,11 +241,12 @@ impl Parser {
                 Some(_) => fields::MESSAGE,
                 None => held_type.unwrap_or(fields::MESSAGE),
             };
-            return Some(Ok(Frame::Event(Event {
+            *out = Some(Ok(Frame::Event(Event {
                 event,
                 data: chunk.text(data),
                 last_event_id: self.fields.settle_id(id),
             })));
+            return Some(());
         }
     }
 

@@ -53,6 +53,9 @@ pub const DEFAULT_MAX_LINE_LEN: usize = 16 * 1024 * 1024;
 /// The default for [`Parser::with_max_event_size`]: 16 MiB.
 pub const DEFAULT_MAX_EVENT_SIZE: usize = 16 * 1024 * 1024;
 
+/// What parsing on yields: a frame, an error, or nothing until more is fed.
+type Parsed = Option<Result<Frame, ParseError>>;
+
 /// One thing the parser found in the stream, in stream order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Frame {
@@ -371,17 +374,25 @@ impl Parser {
     }
 
     /// Parse until one frame is complete, or everything fed is used up.
-    fn parse_next(&mut self) -> Option<Result<Frame, ParseError>> {
+    fn parse_next(&mut self) -> Parsed {
+        let mut out = None;
+        self.parse_into(&mut out);
+        out
+    }
+
+    /// `parse_next`, writing the frame into `out` (which is `None`): the fast paths
+    /// build their events there, in the caller's frame (see `fast_event`).
+    fn parse_into(&mut self, out: &mut Parsed) {
         if self.cur.start >= self.cur.bytes.len() && self.queued.is_empty() {
             // Nothing to parse (the common case after `joined_long_line`).
             if !self.cur.bytes.is_empty() {
                 self.release_chunk();
             }
-            return None;
+            return;
         }
         loop {
-            if let frame @ Some(_) = self.fast_event() {
-                return frame;
+            if self.fast_event(out) {
+                return;
             }
             let cur = &mut self.cur;
             let bytes: &[u8] = &cur.bytes;
@@ -391,11 +402,12 @@ impl Parser {
                 let overflow = self.keep_partial_of_current(rest);
                 self.cur.start = self.cur.bytes.len();
                 if overflow.is_some() {
-                    return overflow;
+                    *out = overflow;
+                    return;
                 }
                 let Some(next) = self.queued.pop_front() else {
                     self.release_chunk();
-                    return None;
+                    return;
                 };
                 self.begin(next);
                 continue;
@@ -450,7 +462,8 @@ impl Parser {
                 self.fields.line(&line, &chunk, &self.limits)
             };
             if frame.is_some() {
-                return frame;
+                *out = frame;
+                return;
             }
             if data_line {
                 self.more_data_lines();
@@ -664,11 +677,15 @@ fn utf8_span(bytes: &[u8], from: usize) -> Range<usize> {
 impl Iterator for Parser {
     type Item = Result<Frame, ParseError>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        match self.backlog.pop_front() {
-            Some(frame) => Some(frame),
-            None => self.parse_next(),
+        // One local, returned from every path: it is the caller's own slot, which
+        // the fast paths write their events into.
+        let mut out = self.backlog.pop_front();
+        if out.is_none() {
+            self.parse_into(&mut out);
         }
+        out
     }
 }
 
