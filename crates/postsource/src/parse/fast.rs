@@ -23,9 +23,13 @@
 //! hold both paths to the reference).
 
 use super::scan::Scanner;
+use core::ops::Range;
+
 use bytes::BytesMut;
 
-use super::{Chunk, Event, Frame, PARTIAL_KEPT, Parsed, Parser, fields, known_utf8, utf8_span};
+use super::{
+    Chunk, Event, Frame, Limits, PARTIAL_KEPT, Parsed, Parser, fields, known_utf8, utf8_span,
+};
 
 /// Whether the fast paths are compiled in (see the module docs).
 const ENABLED: bool = !cfg!(target_family = "wasm");
@@ -168,75 +172,59 @@ impl Parser {
             return None;
         }
         loop {
-            let mut scanner = cur.scanner;
             let block_start = cur.start;
-            let mut start = block_start;
-            let (mut event, mut id, mut data) = (None, None, None);
-            loop {
-                let Some(line) = next_line(&mut scanner, bytes, start) else {
-                    cur.unended_from = block_start;
-                    // A short block cut by the chunk's end is carried whole into the
-                    // next chunk, to be read there in one step, rather than line by
-                    // line now and then. Not when the block started the chunk (the
-                    // carry of the chunk before, say): each byte is carried at most
-                    // once, so one-byte chunks cost no more than they would.
-                    let tail = &bytes[block_start..];
-                    if block_start > 0 && tail.len() <= CARRY_MAX && self.fields.is_idle() {
-                        self.carry.extend_from_slice(tail);
-                        cur.start = bytes.len();
-                        cur.scanner = Scanner::at(bytes.len());
-                    }
-                    return None;
-                };
-                let (end, next) = line?;
-                let line = &bytes[start..end];
-                if end > utf8.end || line.len() > self.limits.max_line_len {
-                    return None;
-                }
-                start = next;
-                match line.first() {
-                    // A blank line first is not a block (it may even be the LF of a
-                    // CRLF whose CR the general path took).
-                    None if end == block_start => return None,
-                    None => break,
-                    Some(b'd') if data.is_none() => {
-                        data = Some(fields::strip_one_space(line.strip_prefix(b"data:")?));
-                    }
-                    Some(b'e') => {
-                        event = Some(fields::strip_one_space(line.strip_prefix(b"event:")?));
-                    }
-                    Some(b'i') => {
-                        let value = fields::strip_one_space(line.strip_prefix(b"id:")?);
-                        if value.contains(&0) {
-                            return None;
+            // The scanner is used in place, never copied (see `more_data_lines`); a
+            // block left to the general path gets a new one, from its start.
+            let block = match read_block(&mut cur.scanner, bytes, block_start, &utf8, &self.limits)
+            {
+                Ok(block) => block,
+                Err(stop) => {
+                    cur.scanner = Scanner::at(block_start);
+                    if stop == Stop::Unended {
+                        cur.unended_from = block_start;
+                        // A short block cut by the chunk's end is carried whole into
+                        // the next chunk, to be read there in one step, rather than
+                        // line by line now and then. Not when the block started the
+                        // chunk (the carry of the chunk before, say): each byte is
+                        // carried at most once, so one-byte chunks cost no more.
+                        let tail = &bytes[block_start..];
+                        if block_start > 0 && tail.len() <= CARRY_MAX && self.fields.is_idle() {
+                            self.carry.extend_from_slice(tail);
+                            cur.start = bytes.len();
+                            cur.scanner = Scanner::at(bytes.len());
                         }
-                        id = Some(value);
                     }
-                    Some(b':') if !self.limits.comments => {}
-                    _ => return None,
+                    return None;
                 }
-            }
-            if data.is_some_and(|data| data.len() > self.limits.max_event_size) {
-                return None;
-            }
+            };
             let chunk = Chunk {
                 bytes: &cur.bytes,
                 utf8: utf8.clone(),
             };
-            cur.start = start;
-            cur.scanner = scanner;
+            cur.start = block.end;
             let (held_type, held_id) = match started {
                 true => self.fields.take_type_and_id(),
                 false => (None, None),
             };
-            let id = id.map(|id| chunk.text(id)).or(held_id);
-            let Some(data) = data else {
+            // A new id is sliced twice rather than cloned: a clone would read back
+            // the value just built, which stalls store forwarding (see `fields::store`).
+            let Some(data) = block.data else {
                 // "If the data buffer is an empty string, set the data buffer and the
                 // event type buffer to the empty string and return" — the id stays.
-                self.fields.settle_id(id);
+                match block.id {
+                    Some(id) => self.fields.set_dispatched_id(chunk.text(id)),
+                    None => drop(self.fields.settle_id(held_id)),
+                }
                 continue;
             };
-            let event = match event {
+            let last_event_id = match block.id {
+                Some(id) => {
+                    self.fields.set_dispatched_id(chunk.text(id));
+                    chunk.text(id)
+                }
+                None => self.fields.settle_id(held_id),
+            };
+            let event = match block.event {
                 Some(event) if !event.is_empty() => chunk.text(event),
                 Some(_) => fields::MESSAGE,
                 None => held_type.unwrap_or(fields::MESSAGE),
@@ -244,7 +232,7 @@ impl Parser {
             *out = Some(Ok(Frame::Event(Event {
                 event,
                 data: chunk.text(data),
-                last_event_id: self.fields.settle_id(id),
+                last_event_id,
             })));
             return Some(());
         }
@@ -265,30 +253,111 @@ impl Parser {
             bytes: &cur.bytes,
             utf8,
         };
-        while bytes[cur.start..].starts_with(b"data:") {
-            let mut scanner = cur.scanner;
-            let Some(line) = next_line(&mut scanner, bytes, cur.start) else {
+        // The scanner is used in place, never copied: a scanner read back just after
+        // it was stored stalls the CPU's store forwarding, once per line. A line left
+        // to the general path gets a new scanner, from its start.
+        let scanner = &mut cur.scanner;
+        let mut start = cur.start;
+        while bytes[start..].starts_with(b"data:") {
+            let Some(line) = next_line(scanner, bytes, start) else {
                 // No line end is left: the general path need not look again.
-                cur.scanner = scanner;
-                return;
+                break;
             };
-            let Some((end, next)) = line else {
-                return;
+            let taken = line.and_then(|(end, next)| {
+                if end - start > self.limits.max_line_len {
+                    return None;
+                }
+                let value = fields::strip_one_space(&bytes[start + 5..end]);
+                let value = chunk.as_known_utf8(value)?;
+                self.fields
+                    .push_more_data(value, &self.limits)
+                    .then_some(next)
+            });
+            let Some(next) = taken else {
+                *scanner = Scanner::at(start);
+                break;
             };
-            if end - cur.start > self.limits.max_line_len {
-                return;
+            start = next;
+        }
+        cur.start = start;
+    }
+}
+
+/// The fields of a small block, as `block_event` reads them.
+struct Block<'a> {
+    /// Where the next block starts.
+    end: usize,
+    event: Option<&'a [u8]>,
+    id: Option<&'a [u8]>,
+    data: Option<&'a [u8]>,
+}
+
+/// Why `read_block` left a block to the general path.
+#[derive(PartialEq, Eq)]
+enum Stop {
+    /// The chunk ends before the block does.
+    Unended,
+    /// Anything else it does not handle.
+    Other,
+}
+
+/// Reads the block at `start` when it lies whole in `bytes`, within the limits and
+/// the span known to be UTF-8, and holds only `event`, `id`, comments (when not
+/// reported) and one `data` line. `scanner` reports the line ends from `start`.
+#[inline(always)]
+fn read_block<'a>(
+    scanner: &mut Scanner,
+    bytes: &'a [u8],
+    block_start: usize,
+    utf8: &Range<usize>,
+    limits: &Limits,
+) -> Result<Block<'a>, Stop> {
+    let mut block = Block {
+        end: block_start,
+        event: None,
+        id: None,
+        data: None,
+    };
+    loop {
+        let start = block.end;
+        let (end, next) = next_line(scanner, bytes, start)
+            .ok_or(Stop::Unended)?
+            .ok_or(Stop::Other)?;
+        let line = &bytes[start..end];
+        if end > utf8.end || line.len() > limits.max_line_len {
+            return Err(Stop::Other);
+        }
+        block.end = next;
+        let value = |name: &[u8]| {
+            line.strip_prefix(name)
+                .map(fields::strip_one_space)
+                .ok_or(Stop::Other)
+        };
+        match line.first() {
+            // A blank line first is not a block (it may even be the LF of a CRLF
+            // whose CR the general path took).
+            None if end == block_start => return Err(Stop::Other),
+            None => break,
+            Some(b'd') if block.data.is_none() => block.data = Some(value(b"data:")?),
+            Some(b'e') => block.event = Some(value(b"event:")?),
+            Some(b'i') => {
+                let id = value(b"id:")?;
+                if id.contains(&0) {
+                    return Err(Stop::Other);
+                }
+                block.id = Some(id);
             }
-            let value = fields::strip_one_space(&bytes[cur.start + 5..end]);
-            let Some(value) = chunk.as_known_utf8(value) else {
-                return;
-            };
-            if !self.fields.push_more_data(value, &self.limits) {
-                return;
-            }
-            cur.scanner = scanner;
-            cur.start = next;
+            Some(b':') if !limits.comments => {}
+            _ => return Err(Stop::Other),
         }
     }
+    if block
+        .data
+        .is_some_and(|data| data.len() > limits.max_event_size)
+    {
+        return Err(Stop::Other);
+    }
+    Ok(block)
 }
 
 /// The line starting at `start`: where it ends and where the next one starts.

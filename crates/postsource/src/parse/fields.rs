@@ -118,6 +118,13 @@ impl Fields {
         }
     }
 
+    /// Dispatch's part for an id the block set, when the caller has its own copy
+    /// for the event: it becomes the last event id.
+    #[inline(always)]
+    pub(super) fn set_dispatched_id(&mut self, id: Utf8Bytes) {
+        store(&mut self.last_id, id);
+    }
+
     /// A block that went over a limit is discarded whole, at its blank line.
     pub(super) fn drop_event(&mut self) {
         self.data = Data::None;
