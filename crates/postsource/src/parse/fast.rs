@@ -65,19 +65,25 @@ impl Parser {
         }
         let cur = &mut self.cur;
         let bytes: &[u8] = &cur.bytes;
-        let mut scanner = cur.scanner;
-        let (end, next) = next_line(&mut scanner, bytes, cur.start)??;
-        let (blank, event_end) = next_line(&mut scanner, bytes, next)??;
-        let line_len = self.partial.len() + (end - cur.start);
-        if blank != next
-            || line_len > self.limits.max_line_len
-            || line_len - 5 > self.limits.max_event_size
-        {
+        let start = cur.start;
+        // The line's end and the blank line after it, found with the scanner in place
+        // (see `more_data_lines`).
+        let ends = next_line(&mut cur.scanner, bytes, start)
+            .flatten()
+            .and_then(|(end, next)| {
+                let (blank, event_end) = next_line(&mut cur.scanner, bytes, next).flatten()?;
+                (blank == next).then_some((end, event_end))
+            });
+        let line_len = |end| self.partial.len() + (end - start);
+        let Some((end, event_end)) = ends.filter(|&(end, _)| {
+            line_len(end) <= self.limits.max_line_len
+                && line_len(end) - 5 <= self.limits.max_event_size
+        }) else {
+            cur.scanner = Scanner::at(start);
             return None;
-        }
-        self.partial.extend_from_slice(&bytes[cur.start..end]);
+        };
+        self.partial.extend_from_slice(&bytes[start..end]);
         cur.start = event_end;
-        cur.scanner = scanner;
         let line = self.partial.split().freeze();
         if line.len() > PARTIAL_KEPT {
             self.partial = BytesMut::new();
