@@ -32,7 +32,7 @@ use super::{
 };
 
 /// Whether the fast paths are compiled in (see the module docs).
-const ENABLED: bool = !cfg!(target_family = "wasm");
+pub(super) const ENABLED: bool = !cfg!(target_family = "wasm");
 
 /// The longest end of a chunk that `block_event` carries into the next one: a few
 /// small events' worth (ticks, presence updates). Larger blocks are no cheaper read

@@ -309,7 +309,7 @@ impl Parser {
         while let Some(frame) = self.parse_next() {
             self.backlog.push_back(frame);
         }
-        if !self.carry.is_empty() {
+        if fast::ENABLED && !self.carry.is_empty() {
             // The carried block never ends: it is read line by line (it is not carried
             // again: it starts the chunk).
             let carried = Bytes::from(core::mem::take(&mut self.carry));
@@ -337,7 +337,8 @@ impl Parser {
     /// Make `chunk` the current one: past a BOM at the start of the stream, and
     /// past the LF of a CRLF that the previous chunk split.
     fn begin(&mut self, chunk: Bytes) {
-        let chunk = match self.carry.is_empty() {
+        // (Only the fast paths carry: in the browser build this is all left out.)
+        let chunk = match !fast::ENABLED || self.carry.is_empty() {
             true => chunk,
             // A small chunk is copied after the carried bytes; a large one is not worth
             // copying, so the carried bytes are parsed first, on their own.
@@ -443,8 +444,9 @@ impl Parser {
                 let frame = line_too_long(&mut self.fields, &self.limits, &self.partial, line);
                 self.clear_partial();
                 frame
-            } else if let Some(joined) =
-                held_data_line(&mut self.partial, &mut self.fields, &self.limits, line)
+            } else if let Some(joined) = fast::ENABLED
+                .then(|| held_data_line(&mut self.partial, &mut self.fields, &self.limits, line))
+                .flatten()
             {
                 // (Not a frame: a small result, as moving a just-built frame stalls
                 // the CPU's store forwarding; see `fields::store`.)
