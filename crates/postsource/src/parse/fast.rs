@@ -307,9 +307,9 @@ enum Stop {
     Other,
 }
 
-/// Reads the block at `start` when it lies whole in `bytes`, within the limits and
-/// the span known to be UTF-8, and holds only `event`, `id`, comments (when not
-/// reported) and one `data` line. `scanner` reports the line ends from `start`.
+/// Reads the block at `block_start` when it lies whole in `bytes`, within the limits
+/// and the span known to be UTF-8, and holds only `event`, `id`, comments (when not
+/// reported) and one `data` line. `scanner` reports the line ends from there.
 #[inline(always)]
 fn read_block<'a>(
     scanner: &mut Scanner,
