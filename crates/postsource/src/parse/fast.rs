@@ -25,11 +25,7 @@
 use super::scan::Scanner;
 use core::ops::Range;
 
-use bytes::BytesMut;
-
-use super::{
-    Chunk, Event, Frame, Limits, PARTIAL_KEPT, Parsed, Parser, fields, known_utf8, utf8_span,
-};
+use super::{Chunk, Event, Frame, Limits, Parsed, Parser, fields, known_utf8, take_held_line};
 
 /// Whether the fast paths are compiled in (see the module docs).
 pub(super) const ENABLED: bool = !cfg!(target_family = "wasm");
@@ -82,17 +78,9 @@ impl Parser {
             cur.scanner = Scanner::at(start);
             return None;
         };
-        self.partial.extend_from_slice(&bytes[start..end]);
+        let line = take_held_line(&mut self.partial, &bytes[start..end]);
         cur.start = event_end;
-        let line = self.partial.split().freeze();
-        if line.len() > PARTIAL_KEPT {
-            self.partial = BytesMut::new();
-        }
-        let data = Chunk {
-            utf8: utf8_span(&line, 0),
-            bytes: &line,
-        }
-        .text(fields::strip_one_space(&line[5..]));
+        let data = Chunk::whole(&line).text(fields::strip_one_space(&line[5..]));
         *out = Some(Ok(Frame::Event(Event {
             event: fields::MESSAGE,
             data,
@@ -214,21 +202,17 @@ impl Parser {
             };
             // A new id is sliced twice rather than cloned: a clone would read back
             // the value just built, which stalls store forwarding (see `fields::store`).
-            let Some(data) = block.data else {
-                // "If the data buffer is an empty string, set the data buffer and the
-                // event type buffer to the empty string and return" — the id stays.
-                match block.id {
-                    Some(id) => self.fields.set_dispatched_id(chunk.text(id)),
-                    None => drop(self.fields.settle_id(held_id)),
-                }
-                continue;
-            };
             let last_event_id = match block.id {
                 Some(id) => {
                     self.fields.set_dispatched_id(chunk.text(id));
                     chunk.text(id)
                 }
                 None => self.fields.settle_id(held_id),
+            };
+            let Some(data) = block.data else {
+                // "If the data buffer is an empty string, set the data buffer and the
+                // event type buffer to the empty string and return" — the id stays.
+                continue;
             };
             let event = match block.event {
                 Some(event) if !event.is_empty() => chunk.text(event),

@@ -84,10 +84,7 @@ impl Fields {
 
     /// No field of a block has been read: the next event starts from scratch.
     pub(super) fn is_idle(&self) -> bool {
-        matches!(self.data, Data::None)
-            && self.event_type.is_none()
-            && self.block_id.is_none()
-            && !self.dropping
+        self.has_no_data() && self.event_type.is_none() && self.block_id.is_none()
     }
 
     /// No `data` line has been read in this block (nor was it dropped): only its
@@ -213,11 +210,8 @@ impl Fields {
             Data::None => value.len(),
             _ => self.data_len + 1 + value.len(),
         };
-        if len > limits.max_event_size {
-            self.drop_event();
-            return Some(Err(ParseError::EventTooLarge {
-                limit: limits.max_event_size,
-            }));
+        if let Err(too_large) = self.check_size(len, limits) {
+            return Some(Err(too_large));
         }
         if matches!(self.data, Data::None) {
             self.data_len = len;
@@ -245,14 +239,22 @@ impl Fields {
             return None;
         }
         let len = self.data_len + 1 + value.len();
+        Some(
+            self.check_size(len, limits)
+                .map(|()| self.join_unchecked_data(value, len)),
+        )
+    }
+
+    /// Data of `len` bytes is within the limit; else the event is dropped.
+    #[inline]
+    fn check_size(&mut self, len: usize, limits: &Limits) -> Result<(), ParseError> {
         if len > limits.max_event_size {
             self.drop_event();
-            return Some(Err(ParseError::EventTooLarge {
+            return Err(ParseError::EventTooLarge {
                 limit: limits.max_event_size,
-            }));
+            });
         }
-        self.join_unchecked_data(value, len);
-        Some(Ok(()))
+        Ok(())
     }
 
     /// [`join_data`](Self::join_data) for bytes not known to be UTF-8.

@@ -306,17 +306,17 @@ impl Parser {
     /// `retry` are kept, and a BOM is allowed again. Frames not yet taken stay
     /// available from [`next`](Iterator::next).
     pub fn finish(&mut self) -> StreamEnd {
-        while let Some(frame) = self.parse_next() {
-            self.backlog.push_back(frame);
-        }
-        if fast::ENABLED && !self.carry.is_empty() {
+        loop {
+            while let Some(frame) = self.parse_next() {
+                self.backlog.push_back(frame);
+            }
+            if !fast::ENABLED || self.carry.is_empty() {
+                break;
+            }
             // The carried block never ends: it is read line by line (it is not carried
             // again: it starts the chunk).
             let carried = Bytes::from(core::mem::take(&mut self.carry));
             self.begin(carried);
-            while let Some(frame) = self.parse_next() {
-                self.backlog.push_back(frame);
-            }
         }
         // Bytes of a BOM still held back are an unterminated line (U+FFFD) too.
         let held_bom = matches!(self.bom, Bom::Matching(seen) if seen > 0);
@@ -452,16 +452,8 @@ impl Parser {
                 // the CPU's store forwarding; see `fields::store`.)
                 joined.err().map(Err)
             } else {
-                self.partial.extend_from_slice(line);
-                let line = self.partial.split().freeze();
-                if line.len() > PARTIAL_KEPT {
-                    self.partial = BytesMut::new();
-                }
-                let chunk = Chunk {
-                    utf8: utf8_span(&line, 0),
-                    bytes: &line,
-                };
-                self.fields.line(&line, &chunk, &self.limits)
+                let line = take_held_line(&mut self.partial, line);
+                self.fields.line(&line, &Chunk::whole(&line), &self.limits)
             };
             if frame.is_some() {
                 *out = frame;
@@ -551,6 +543,18 @@ fn held_data_line(
     Some(joined)
 }
 
+/// The line held in the line buffer, ended by `rest`, split off as `Bytes` (that its
+/// values slice); the buffer goes on in the rest of its allocation, unless the line
+/// was long.
+fn take_held_line(partial: &mut BytesMut, rest: &[u8]) -> Bytes {
+    partial.extend_from_slice(rest);
+    let line = partial.split().freeze();
+    if line.len() > PARTIAL_KEPT {
+        *partial = BytesMut::new();
+    }
+    line
+}
+
 /// Empty the line buffer, and give its memory back after a long line.
 fn clear_line_buffer(partial: &mut BytesMut) {
     partial.clear();
@@ -591,7 +595,15 @@ pub(crate) struct Chunk<'a> {
     utf8: Range<usize>,
 }
 
-impl Chunk<'_> {
+impl<'a> Chunk<'a> {
+    /// A line of its own (one completed in the line buffer), checked for UTF-8 whole.
+    fn whole(line: &'a Bytes) -> Self {
+        Chunk {
+            utf8: utf8_span(line, 0),
+            bytes: line,
+        }
+    }
+
     /// Where `value`, a subslice of this chunk, lies in it, and whether that is
     /// inside the span known to be UTF-8 (so, cut at ASCII bytes — line ends, `:`,
     /// space — it is UTF-8 itself).

@@ -35,31 +35,30 @@ impl Scanner {
     pub(super) fn next(&mut self, bytes: &[u8]) -> Option<usize> {
         // Inlined, as it is called for every line: most calls only read the next
         // bit of the block in hand.
-        if self.mask != 0 {
-            let bit = self.mask.trailing_zeros() as usize;
-            self.mask &= self.mask - 1;
-            return Some(self.block + bit);
+        if self.mask == 0 && !self.next_block(bytes) {
+            return None;
         }
-        self.next_block(bytes)
+        let bit = self.mask.trailing_zeros() as usize;
+        self.mask &= self.mask - 1;
+        Some(self.block + bit)
     }
 
-    /// `next` past the block in hand (or before the first).
+    /// Moves to the next block with a line end (or loads the first); false when none
+    /// is left.
     #[inline(never)]
-    fn next_block(&mut self, bytes: &[u8]) -> Option<usize> {
+    fn next_block(&mut self, bytes: &[u8]) -> bool {
         if !self.loaded {
             self.loaded = true;
             self.mask = classify(bytes, self.block);
         }
         while self.mask == 0 {
             if self.block + 64 >= bytes.len() {
-                return None;
+                return false;
             }
             self.block += 64;
             self.mask = classify(bytes, self.block);
         }
-        let bit = self.mask.trailing_zeros() as usize;
-        self.mask &= self.mask - 1;
-        Some(self.block + bit)
+        true
     }
 }
 
