@@ -46,6 +46,7 @@ impl Inline {
         Inline::from_words(words_of(&buf), bytes.len())
     }
 
+    #[inline]
     fn as_slice(&self) -> &[u8] {
         // SAFETY: three `u64`s are 24 initialised bytes, in memory order.
         let bytes: &[u8; INLINE + 1] = unsafe { &*self.0.as_ptr().cast() };
@@ -186,6 +187,7 @@ impl Utf8Bytes {
     }
 
     /// The string.
+    #[inline]
     pub fn as_str(&self) -> &str {
         // SAFETY: every constructor checks or guarantees UTF-8, and both
         // representations are immutable.
@@ -193,6 +195,7 @@ impl Utf8Bytes {
     }
 
     /// The underlying bytes.
+    #[inline]
     pub fn as_bytes(&self) -> &[u8] {
         match &self.0 {
             Repr::Inline(inline) => inline.as_slice(),
@@ -216,6 +219,7 @@ impl Default for Utf8Bytes {
 }
 
 impl PartialEq for Utf8Bytes {
+    #[inline]
     fn eq(&self, other: &Self) -> bool {
         self.as_bytes() == other.as_bytes()
     }
@@ -243,24 +247,28 @@ impl Hash for Utf8Bytes {
 
 impl Deref for Utf8Bytes {
     type Target = str;
+    #[inline]
     fn deref(&self) -> &str {
         self.as_str()
     }
 }
 
 impl AsRef<str> for Utf8Bytes {
+    #[inline]
     fn as_ref(&self) -> &str {
         self.as_str()
     }
 }
 
 impl AsRef<[u8]> for Utf8Bytes {
+    #[inline]
     fn as_ref(&self) -> &[u8] {
         self.as_bytes()
     }
 }
 
 impl Borrow<str> for Utf8Bytes {
+    #[inline]
     fn borrow(&self) -> &str {
         self.as_str()
     }
@@ -315,30 +323,35 @@ impl From<Utf8Bytes> for Vec<u8> {
 }
 
 impl PartialEq<str> for Utf8Bytes {
+    #[inline]
     fn eq(&self, other: &str) -> bool {
         self.as_str() == other
     }
 }
 
 impl PartialEq<&str> for Utf8Bytes {
+    #[inline]
     fn eq(&self, other: &&str) -> bool {
         self.as_str() == *other
     }
 }
 
 impl PartialEq<String> for Utf8Bytes {
+    #[inline]
     fn eq(&self, other: &String) -> bool {
         self.as_str() == other.as_str()
     }
 }
 
 impl PartialEq<Utf8Bytes> for str {
+    #[inline]
     fn eq(&self, other: &Utf8Bytes) -> bool {
         self == other.as_str()
     }
 }
 
 impl PartialEq<Utf8Bytes> for &str {
+    #[inline]
     fn eq(&self, other: &Utf8Bytes) -> bool {
         *self == other.as_str()
     }
