@@ -35,8 +35,17 @@ impl Scanner {
     pub(super) fn next(&mut self, bytes: &[u8]) -> Option<usize> {
         // Inlined, as it is called for every line: most calls only read the next
         // bit of the block in hand.
-        if self.mask == 0 && !self.next_block(bytes) {
-            return None;
+        if self.mask == 0 {
+            // The next line end is most often in the very next block, when that is
+            // whole: classified here, without a call.
+            let next = self.block + 64;
+            if self.loaded && next + 64 <= bytes.len() {
+                self.block = next;
+                self.mask = classify_block(&bytes[next..]);
+            }
+            if self.mask == 0 && !self.next_block(bytes) {
+                return None;
+            }
         }
         let bit = self.mask.trailing_zeros() as usize;
         self.mask &= self.mask - 1;
