@@ -8,6 +8,7 @@
 //! (event type, data, last event id), e.g. `sse-stream` yields raw blocks, so its
 //! adapter skips blocks without data and carries the id forward as a browser would.
 
+mod chunk_handoff;
 mod eventsource_stream;
 mod memchr_scan;
 mod postsource;
@@ -82,6 +83,9 @@ pub enum Impl {
     /// Not a parser: `memchr::memchr_iter(b'\n', chunk).count()` over every chunk,
     /// the floor any SSE parser has to scan through.
     MemchrScan,
+    /// Not a parser: each chunk cloned and dropped (see `chunk_handoff`), the part
+    /// of every parser's time spent on taking chunks in.
+    ChunkHandoff,
 }
 
 impl Impl {
@@ -95,13 +99,19 @@ impl Impl {
     /// The peers of postsource.
     pub const PEERS: [Impl; 3] = [Impl::EventsourceStream, Impl::SseStream, Impl::Sseer];
     /// Everything the benchmark runs, in table order.
-    pub const ALL: [Impl; 5] = [
+    pub const ALL: [Impl; 6] = [
         Impl::Postsource,
         Impl::EventsourceStream,
         Impl::SseStream,
         Impl::Sseer,
         Impl::MemchrScan,
+        Impl::ChunkHandoff,
     ];
+
+    /// Whether this is a baseline (the memchr scan, the chunk handoff), not a parser.
+    pub fn is_baseline(self) -> bool {
+        matches!(self, Impl::MemchrScan | Impl::ChunkHandoff)
+    }
 
     /// The name used in benchmark ids and tables.
     pub fn name(self) -> &'static str {
@@ -111,6 +121,7 @@ impl Impl {
             Impl::SseStream => "sse-stream",
             Impl::Sseer => "sseer",
             Impl::MemchrScan => "memchr-scan",
+            Impl::ChunkHandoff => "chunk-handoff",
         }
     }
 
@@ -122,13 +133,14 @@ impl Impl {
             Impl::SseStream => sse_stream::tally(chunks),
             Impl::Sseer => sseer::tally(chunks),
             Impl::MemchrScan => memchr_scan::tally(chunks),
+            Impl::ChunkHandoff => chunk_handoff::tally(chunks),
         }
     }
 
     /// Parse `chunks` as one stream and keep everything reported, stopping after
     /// [`MAX_ITEMS`] items or [`MAX_ERRORS`] errors (a parser that repeats an error
     /// forever must not hang a test), and turning a panic into [`Item::Panic`].
-    /// The memchr scan is not a parser and reports nothing.
+    /// The baselines are not parsers and report nothing.
     pub fn collect(self, chunks: &[Bytes]) -> Vec<Item> {
         self.run(chunks, Drive::ToEnd)
     }
@@ -154,7 +166,7 @@ impl Impl {
             }
             Impl::SseStream => sse_stream::collect(open_input(chunks, drive), drive, &mut sink),
             Impl::Sseer => sseer::collect(open_input(chunks, drive), drive, &mut sink),
-            Impl::MemchrScan => {}
+            Impl::MemchrScan | Impl::ChunkHandoff => {}
         }));
         if let Err(panic) = run {
             let msg = panic
