@@ -9,9 +9,10 @@
 //!   32 KiB and 64 KiB (every parser) and at 4 MiB and 8 MiB (parsers that stay
 //!   linear; a parser known or found to be quadratic is skipped with a note).
 //!
-//! Beside the parsers run two baselines: the memchr newline count (the least
-//! work a parser could do on the bytes) and the chunk handoff (each chunk cloned
-//! and dropped, the least work it could do per chunk).
+//! Beside the parsers run three baselines: the memchr newline count (the least
+//! work a parser could do on the bytes), the UTF-8 check (the least a parser that
+//! decodes as the spec says must do on them) and the chunk handoff (each chunk
+//! cloned and dropped, the least work it could do per chunk).
 //!
 //! Throughput is in bytes, so criterion reports MB/s. The byte and event counts of
 //! every corpus go to `<criterion home>/parse-corpora.json`, from which

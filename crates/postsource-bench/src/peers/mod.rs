@@ -14,6 +14,7 @@ mod memchr_scan;
 mod postsource;
 mod sse_stream;
 mod sseer;
+mod utf8_check;
 
 use std::convert::Infallible;
 use std::ops::ControlFlow;
@@ -86,6 +87,9 @@ pub enum Impl {
     /// Not a parser: each chunk cloned and dropped (see `chunk_handoff`), the part
     /// of every parser's time spent on taking chunks in.
     ChunkHandoff,
+    /// Not a parser: each chunk checked for UTF-8 with `simdutf8` (see `utf8_check`),
+    /// the least reading of the bytes the spec's decoding asks for.
+    Utf8Check,
 }
 
 impl Impl {
@@ -99,18 +103,20 @@ impl Impl {
     /// The peers of postsource.
     pub const PEERS: [Impl; 3] = [Impl::EventsourceStream, Impl::SseStream, Impl::Sseer];
     /// Everything the benchmark runs, in table order.
-    pub const ALL: [Impl; 6] = [
+    pub const ALL: [Impl; 7] = [
         Impl::Postsource,
         Impl::EventsourceStream,
         Impl::SseStream,
         Impl::Sseer,
         Impl::MemchrScan,
         Impl::ChunkHandoff,
+        Impl::Utf8Check,
     ];
 
-    /// Whether this is a baseline (the memchr scan, the chunk handoff), not a parser.
+    /// Whether this is a baseline (the memchr scan, the chunk handoff, the UTF-8
+    /// check), not a parser.
     pub fn is_baseline(self) -> bool {
-        matches!(self, Impl::MemchrScan | Impl::ChunkHandoff)
+        matches!(self, Impl::MemchrScan | Impl::ChunkHandoff | Impl::Utf8Check)
     }
 
     /// The name used in benchmark ids and tables.
@@ -122,6 +128,7 @@ impl Impl {
             Impl::Sseer => "sseer",
             Impl::MemchrScan => "memchr-scan",
             Impl::ChunkHandoff => "chunk-handoff",
+            Impl::Utf8Check => "utf8-check",
         }
     }
 
@@ -134,6 +141,7 @@ impl Impl {
             Impl::Sseer => sseer::tally(chunks),
             Impl::MemchrScan => memchr_scan::tally(chunks),
             Impl::ChunkHandoff => chunk_handoff::tally(chunks),
+            Impl::Utf8Check => utf8_check::tally(chunks),
         }
     }
 
@@ -166,7 +174,7 @@ impl Impl {
             }
             Impl::SseStream => sse_stream::collect(open_input(chunks, drive), drive, &mut sink),
             Impl::Sseer => sseer::collect(open_input(chunks, drive), drive, &mut sink),
-            Impl::MemchrScan | Impl::ChunkHandoff => {}
+            Impl::MemchrScan | Impl::ChunkHandoff | Impl::Utf8Check => {}
         }));
         if let Err(panic) = run {
             let msg = panic
