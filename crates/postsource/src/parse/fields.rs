@@ -2,7 +2,6 @@
 //! read, and dispatch on a blank line (WHATWG "Interpreting an event stream" and
 //! "Dispatch the event").
 
-use alloc::borrow::Cow;
 use alloc::string::String;
 use core::mem;
 
@@ -219,30 +218,58 @@ impl Fields {
         } else {
             match chunk.as_known_utf8(value) {
                 Some(known) => self.join_data(known, len),
-                None => self.join_unchecked_data(value, len),
+                None => self.join_unchecked_parts(value, &[], len),
             }
         }
         None
     }
 
-    /// A `data` line that was held in the line buffer, for a block that has data
-    /// already: it is joined straight from the buffer, which need not become a
-    /// `Bytes` for that. Returns `None`, having done nothing, for a block without
-    /// data (its first line is kept as a slice of the line, see `push_data`).
+    /// A `data` line whose start was held in the line buffer (`head`, its value so
+    /// far) and whose rest is `tail`, for a block that has data already: both are
+    /// appended to the data as they are, without first being joined into one line.
+    /// Returns `None`, having done nothing, for a block without data (its first
+    /// line is kept as a slice of the line, see `push_data`).
     #[inline]
     pub(super) fn push_held_data(
         &mut self,
-        value: &[u8],
+        head: &[u8],
+        tail: &[u8],
         limits: &Limits,
     ) -> Option<Result<(), ParseError>> {
         if matches!(self.data, Data::None) || self.dropping {
             return None;
         }
-        let len = self.data_len + 1 + value.len();
+        let len = self.data_len + 1 + head.len() + tail.len();
         Some(
             self.check_size(len, limits)
-                .map(|()| self.join_unchecked_data(value, len)),
+                .map(|()| self.join_unchecked_parts(head, tail, len)),
         )
+    }
+
+    /// Appends the line `head` + `tail`, not known to be UTF-8, to data that has a
+    /// line already; `len` is the data's new length.
+    fn join_unchecked_parts(&mut self, head: &[u8], tail: &[u8], len: usize) {
+        if let Data::One(first) = &self.data {
+            let mut joined = String::with_capacity(len.max(64));
+            joined.push_str(first);
+            self.data = Data::Many(joined);
+        }
+        let Data::Many(joined) = &mut self.data else {
+            // Callers check for data first.
+            return;
+        };
+        self.data_len = len;
+        let at = joined.len() + 1;
+        // SAFETY: the bytes appended are checked just below, before anything else
+        // reads the string, and replaced by their lossy decoding if they are not UTF-8.
+        let bytes = unsafe { joined.as_mut_vec() };
+        bytes.push(b'\n');
+        bytes.extend_from_slice(head);
+        bytes.extend_from_slice(tail);
+        if !is_utf8(&bytes[at..]) {
+            let line = bytes.split_off(at);
+            joined.push_str(&String::from_utf8_lossy(&line));
+        }
     }
 
     /// Data of `len` bytes is within the limit; else the event is dropped.
@@ -255,19 +282,6 @@ impl Fields {
             });
         }
         Ok(())
-    }
-
-    /// [`join_data`](Self::join_data) for bytes not known to be UTF-8.
-    #[inline]
-    fn join_unchecked_data(&mut self, value: &[u8], len: usize) {
-        // `from_utf8_lossy` is several times slower on valid text than this.
-        let value = if is_utf8(value) {
-            // SAFETY: just checked.
-            Cow::Borrowed(unsafe { core::str::from_utf8_unchecked(value) })
-        } else {
-            String::from_utf8_lossy(value)
-        };
-        self.join_data(&value, len);
     }
 
     /// Appends one more `data` line to a block that already has data, when that

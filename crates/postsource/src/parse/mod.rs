@@ -521,24 +521,22 @@ impl Parser {
 }
 
 /// A `data:` line held in the line buffer, ended by `rest`, that joins the data of
-/// its block: appended from the buffer, which is then reused as it is (it need not
-/// become a `Bytes`). `None`, with nothing changed, for any other held line.
+/// its block: appended from the buffer and `rest`, without joining the two first;
+/// the buffer is then reused as it is. `None`, with nothing changed, for any other
+/// held line.
 fn held_data_line(
     partial: &mut BytesMut,
     fields: &mut Fields,
     limits: &Limits,
     rest: &[u8],
 ) -> Option<Result<(), ParseError>> {
-    if !partial.starts_with(b"data:") {
-        return None;
-    }
-    let held = partial.len();
-    partial.extend_from_slice(rest);
-    let value = fields::strip_one_space(&partial[5..]);
-    let Some(joined) = fields.push_held_data(value, limits) else {
-        partial.truncate(held);
-        return None;
+    let held = partial.strip_prefix(b"data:")?;
+    // The one space the value loses may be the first byte of `rest`.
+    let (head, tail) = match held {
+        [] => (held, fields::strip_one_space(rest)),
+        _ => (fields::strip_one_space(held), rest),
     };
+    let joined = fields.push_held_data(head, tail, limits)?;
     clear_line_buffer(partial);
     Some(joined)
 }
