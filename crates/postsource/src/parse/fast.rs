@@ -105,13 +105,22 @@ impl Parser {
         {
             return None;
         }
-        let value_end = cur.start + 5 + memchr::memchr2(b'\n', b'\r', &line[5..])?;
+        // Where this stops, the general path goes on with its scanner past what the
+        // search has seen: the line is not scanned twice.
+        let Some(found) = memchr::memchr2(b'\n', b'\r', &line[5..]) else {
+            cur.scanner = Scanner::at(bytes.len());
+            return None;
+        };
+        let value_end = cur.start + 5 + found;
         let event_end = value_end
             + match &bytes[value_end..] {
                 [b'\n', b'\n', ..] => 2,
                 [b'\r', b'\n', b'\n', ..] => 3,
                 [b'\r', b'\n', b'\r', b'\n', ..] => 4,
-                _ => return None,
+                _ => {
+                    cur.scanner = Scanner::at(value_end);
+                    return None;
+                }
             };
         let value = fields::strip_one_space(&bytes[cur.start + 5..value_end]);
         if value_end - cur.start > self.limits.max_line_len
