@@ -116,7 +116,10 @@ impl Impl {
     /// Whether this is a baseline (the memchr scan, the chunk handoff, the UTF-8
     /// check), not a parser.
     pub fn is_baseline(self) -> bool {
-        matches!(self, Impl::MemchrScan | Impl::ChunkHandoff | Impl::Utf8Check)
+        matches!(
+            self,
+            Impl::MemchrScan | Impl::ChunkHandoff | Impl::Utf8Check
+        )
     }
 
     /// The name used in benchmark ids and tables.
