@@ -1,4 +1,4 @@
-//! The other baseline: every chunk handed over and dropped, as each adapter hands
+//! A baseline: every chunk handed over and dropped, as each adapter hands
 //! its parser a `chunk.clone()` that the parser drops once it is read, and nothing
 //! else. It is what every parser pays per chunk before it reads a byte: two atomic
 //! reference-count updates. With 64-byte chunks it is a large share of each

@@ -1,4 +1,4 @@
-//! The third baseline: every chunk checked for UTF-8 with the validator postsource
+//! A baseline: every chunk checked for UTF-8 with the validator postsource
 //! uses (`simdutf8`), and nothing else. The spec decodes the stream as UTF-8, so a
 //! parser that hands out text has to read every byte this way at least once; the
 //! memchr newline count does not, so it is a floor no conforming parser reaches.
