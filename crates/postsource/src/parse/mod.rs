@@ -277,8 +277,10 @@ impl Parser {
     /// other chunk, and when the line would go over the limit (that is reported by
     /// the general path, as a frame).
     fn joined_long_line(&mut self, chunk: &[u8]) -> bool {
-        // A short line is most likely ended by this chunk: the search would be wasted.
-        if !(self.skipping_line || self.partial.len() >= LONG_LINE)
+        // A line that is short, or short beside the chunk, is most likely ended by
+        // it: the search would be wasted (an LLM token event held over 1 KiB chunks
+        // is, every chunk).
+        if !(self.skipping_line || self.partial.len() >= LONG_LINE.max(chunk.len() / 4))
             || self.pending_cr
             || !matches!(self.bom, Bom::Done)
             || scan::has_line_end(chunk)
