@@ -208,6 +208,16 @@ def t_reconnect_post():
     C.check("auto POST without id: no reconnect", len(S.requests("/rc4")) == 1 and not r.of("reconnect"),
             f"{len(S.requests('/rc4'))} requests; {r.brief()}")
 
+    # The id is the user's, not the server's: still a POST without ids.
+    url = S.route("/rc4b", seq("data: a\n\n"))
+    r = cli(J + ["--retry", "30", "-d", "body", "--last-event-id", "9", url], timeout=10)
+    time.sleep(0.3)
+    ends("auto POST, --last-event-id only", r, 0, "eof")
+    q = S.requests("/rc4b")
+    C.check("auto POST with only --last-event-id: sent, no reconnect",
+            len(q) == 1 and q[0].header("last-event-id") == "9" and not r.of("reconnect"),
+            f"{len(q)} requests; {r.brief()}")
+
     url = S.route("/rc5", seq("id: 1\ndata: a\n\n", "data: b\n\n"))
     r = cli(J + ["--retry", "30", "-n", "2", "-d", "body", url])
     q = S.requests("/rc5")

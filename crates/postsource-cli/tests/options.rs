@@ -171,6 +171,27 @@ fn reconnect_sends_last_event_id_and_post_with_ids_reconnects_under_auto() {
 }
 
 #[test]
+fn a_post_with_only_the_users_last_event_id_is_not_resent_under_auto() {
+    let serve = Serve::start(&[]);
+    // The id is the user's, not the server's (/echo sends none): the stream's end
+    // ends the run, as for any POST without ids.
+    let out = run(&[
+        "-o",
+        "jsonl",
+        "--retry",
+        "5",
+        "-d",
+        "x",
+        "--last-event-id",
+        "41",
+        &serve.url("/echo"),
+    ]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(!out.types().contains(&"reconnect".to_owned()), "{out:?}");
+    assert_eq!(out.last()["reason"], "eof");
+}
+
+#[test]
 fn reconnect_never_and_always() {
     let serve = Serve::start(&[]);
     let url = serve.url("/ticks?interval_ms=5&count=2&retry=5");

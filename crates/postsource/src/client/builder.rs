@@ -21,7 +21,9 @@ use crate::protocol::{self, Config, ReconnectInfo, ResumeState};
 #[derive(Clone, Default)]
 pub enum Reconnect {
     /// Only when safe: an idempotent method (GET, HEAD, PUT, DELETE, OPTIONS), or
-    /// the server has sent an event id. A POST without ids is never re-sent.
+    /// the server has sent an event id in this stream (an id set with
+    /// `last_event_id` or `resume` alone does not count). A POST without ids is
+    /// never re-sent.
     #[default]
     Auto,
     /// Always (as the browser's `EventSource`).

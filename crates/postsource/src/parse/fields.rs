@@ -33,6 +33,9 @@ pub(super) struct Fields {
     block_id: Option<Utf8Bytes>,
     /// The event source's "last event ID string", set from the buffer at dispatch.
     last_id: Utf8Bytes,
+    /// The stream has set `last_id` at a dispatch (with `id:`), ever: the server
+    /// does ids (a preset id, see `set_last_event_id`, is not the server's).
+    dispatched_an_id: bool,
     retry: Option<u64>,
     /// The block went over a limit: it is dropped at its blank line.
     dropping: bool,
@@ -46,6 +49,7 @@ impl Fields {
             event_type: None,
             block_id: None,
             last_id: Utf8Bytes::new(),
+            dispatched_an_id: false,
             retry: None,
             dropping: false,
         }
@@ -53,6 +57,10 @@ impl Fields {
 
     pub(super) fn last_event_id(&self) -> &Utf8Bytes {
         &self.last_id
+    }
+
+    pub(super) fn dispatched_an_id(&self) -> bool {
+        self.dispatched_an_id
     }
 
     pub(super) fn set_last_event_id(&mut self, id: Utf8Bytes) {
@@ -108,6 +116,7 @@ impl Fields {
         match id {
             Some(id) => {
                 store(&mut self.last_id, id.clone());
+                self.dispatched_an_id = true;
                 id
             }
             None => self.last_id.clone(),
@@ -119,6 +128,7 @@ impl Fields {
     #[inline(always)]
     pub(super) fn set_dispatched_id(&mut self, id: Utf8Bytes) {
         store(&mut self.last_id, id);
+        self.dispatched_an_id = true;
     }
 
     /// A block that went over a limit is discarded whole, at its blank line.

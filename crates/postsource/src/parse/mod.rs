@@ -249,6 +249,14 @@ impl Parser {
         self.fields.last_event_id()
     }
 
+    /// Whether the stream has set the last event id (with an `id:` field, at a
+    /// dispatch) since the parser was made, across [`finish`](Parser::finish): the
+    /// server does ids, so a request can resume. An id given with
+    /// [`with_last_event_id`](Parser::with_last_event_id) does not count.
+    pub(crate) fn stream_set_an_id(&self) -> bool {
+        self.fields.dispatched_an_id()
+    }
+
     /// The latest valid `retry:` value seen, in milliseconds.
     pub fn retry(&self) -> Option<u64> {
         self.fields.retry()

@@ -11,8 +11,10 @@ use alloc::string::String;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Reconnect {
     /// Reconnect only when it is safe: the method is idempotent (GET, HEAD, PUT,
-    /// DELETE, OPTIONS), or the server has issued an event id, so the request can
-    /// resume instead of repeating work. A POST without ids is never re-sent.
+    /// DELETE, OPTIONS), or the server has issued an event id in this session (and
+    /// the last one is not empty), so the request can resume instead of repeating
+    /// work. A POST without ids is never re-sent, nor one that only carries an id
+    /// restored from a [`ResumeState`] until the server sends one of its own.
     #[default]
     Auto,
     /// Always reconnect (the spec's `EventSource`, for any method).

@@ -392,7 +392,11 @@ impl Session {
         }
         // A dropped half event must not leak into the next connection.
         self.parser.finish();
-        let auto = self.policy.idempotent || !self.parser.last_event_id().is_empty();
+        // A POST is resumed only with an id the server gave in this session (one
+        // restored from a saved state may be stale or from another server), and
+        // never without an id to send (after an empty `id:`, say).
+        let resumable = self.parser.stream_set_an_id() && !self.parser.last_event_id().is_empty();
+        let auto = self.policy.idempotent || resumable;
         let go = match self.policy.reconnect {
             Reconnect::Auto => auto,
             Reconnect::Always => true,

@@ -47,6 +47,53 @@ fn auto_does_not_resend_a_post_without_an_id() {
 }
 
 #[test]
+fn auto_does_not_resend_a_post_on_a_restored_id_alone() {
+    // The id is the caller's (a saved state), and the server sends none of its own.
+    let cfg = Config {
+        resume: ResumeState {
+            last_event_id: String::from("41"),
+            retry_ms: None,
+        },
+        ..config("POST")
+    };
+    let mut s = Session::new(cfg, 0);
+    open(&mut s, 1);
+    assert_eq!(feed(&mut s, 2, "data: a\n\n").len(), 1);
+    s.connection_lost(3, Interruption::Eof);
+    assert_eq!(drain(&mut s), [Output::Closed(End::Eof)]);
+
+    // An id-only block is the server's id all the same.
+    let cfg = Config {
+        resume: ResumeState {
+            last_event_id: String::from("41"),
+            retry_ms: None,
+        },
+        ..config("POST")
+    };
+    let mut s = Session::new(cfg, 0);
+    open(&mut s, 1);
+    assert!(feed(&mut s, 2, "id: 42\n\n").is_empty());
+    s.connection_lost(3, Interruption::Eof);
+    assert!(matches!(
+        drain(&mut s)[..],
+        [Output::Reconnecting { attempt: 1, .. }]
+    ));
+}
+
+#[test]
+fn auto_does_not_resend_a_post_after_the_server_cleared_its_id() {
+    let mut s = Session::new(config("POST"), 0);
+    open(&mut s, 1);
+    // The last event id is empty again: there is nothing to resume from.
+    assert_eq!(
+        feed(&mut s, 2, "id: 1\ndata: a\n\nid\ndata: b\n\n").len(),
+        2
+    );
+    s.connection_lost(3, Interruption::Eof);
+    assert_eq!(drain(&mut s), [Output::Closed(End::Eof)]);
+}
+
+#[test]
 fn auto_resumes_a_post_once_the_server_sent_an_id() {
     let mut s = Session::new(config("POST"), 0);
     open(&mut s, 1);
