@@ -49,28 +49,21 @@ fn auto_does_not_resend_a_post_without_an_id() {
 #[test]
 fn auto_does_not_resend_a_post_on_a_restored_id_alone() {
     // The id is the caller's (a saved state), and the server sends none of its own.
-    let cfg = Config {
+    let restored = || Config {
         resume: ResumeState {
             last_event_id: String::from("41"),
             retry_ms: None,
         },
         ..config("POST")
     };
-    let mut s = Session::new(cfg, 0);
+    let mut s = Session::new(restored(), 0);
     open(&mut s, 1);
     assert_eq!(feed(&mut s, 2, "data: a\n\n").len(), 1);
     s.connection_lost(3, Interruption::Eof);
     assert_eq!(drain(&mut s), [Output::Closed(End::Eof)]);
 
     // An id-only block is the server's id all the same.
-    let cfg = Config {
-        resume: ResumeState {
-            last_event_id: String::from("41"),
-            retry_ms: None,
-        },
-        ..config("POST")
-    };
-    let mut s = Session::new(cfg, 0);
+    let mut s = Session::new(restored(), 0);
     open(&mut s, 1);
     assert!(feed(&mut s, 2, "id: 42\n\n").is_empty());
     s.connection_lost(3, Interruption::Eof);
