@@ -25,7 +25,7 @@
 use super::scan::Scanner;
 use core::ops::Range;
 
-use super::{Chunk, Event, Frame, Limits, Parsed, Parser, fields, known_utf8, take_held_line};
+use super::{Chunk, Event, Frame, Limits, Parsed, Parser, fields, held_rest_is_utf8, known_utf8};
 
 /// Whether the fast paths are compiled in (see the module docs).
 pub(super) const ENABLED: bool = !cfg!(target_family = "wasm");
@@ -78,9 +78,10 @@ impl Parser {
             cur.scanner = Scanner::at(start);
             return None;
         };
-        let line = take_held_line(&mut self.partial, &bytes[start..end]);
+        let utf8 = held_rest_is_utf8(&self.partial, &mut cur.utf8, bytes, start, end);
+        let line = self.partial.take(&bytes[start..end]);
         cur.start = event_end;
-        let data = Chunk::whole(&line).text(fields::strip_one_space(&line[5..]));
+        let data = Chunk::held(&line, utf8).text(fields::strip_one_space(&line[5..]));
         *out = Some(Ok(Frame::Event(Event {
             event: fields::MESSAGE,
             data,

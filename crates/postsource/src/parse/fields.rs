@@ -228,7 +228,7 @@ impl Fields {
         } else {
             match chunk.as_known_utf8(value) {
                 Some(known) => self.join_data(known, len),
-                None => self.join_unchecked_parts(value, &[], len),
+                None => self.join_parts(value, &[], false, len),
             }
         }
         None
@@ -244,6 +244,7 @@ impl Fields {
         &mut self,
         head: &[u8],
         tail: &[u8],
+        utf8: bool,
         limits: &Limits,
     ) -> Option<Result<(), ParseError>> {
         if matches!(self.data, Data::None) || self.dropping {
@@ -252,13 +253,14 @@ impl Fields {
         let len = self.data_len + 1 + head.len() + tail.len();
         Some(
             self.check_size(len, limits)
-                .map(|()| self.join_unchecked_parts(head, tail, len)),
+                .map(|()| self.join_parts(head, tail, utf8, len)),
         )
     }
 
-    /// Appends the line `head` + `tail`, not known to be UTF-8, to data that has a
-    /// line already; `len` is the data's new length.
-    fn join_unchecked_parts(&mut self, head: &[u8], tail: &[u8], len: usize) {
+    /// Appends the line `head` + `tail` to data that has a line already; `len` is the
+    /// data's new length. `utf8`: the caller knows the line to be UTF-8; else it is
+    /// checked here.
+    fn join_parts(&mut self, head: &[u8], tail: &[u8], utf8: bool, len: usize) {
         if let Data::One(first) = &self.data {
             let mut joined = String::with_capacity(len.max(64));
             joined.push_str(first);
@@ -270,13 +272,14 @@ impl Fields {
         };
         self.data_len = len;
         let at = joined.len() + 1;
-        // SAFETY: the bytes appended are checked just below, before anything else
-        // reads the string, and replaced by their lossy decoding if they are not UTF-8.
+        // SAFETY: the bytes appended are known to be UTF-8 (`utf8`) or checked just
+        // below, before anything else reads the string, and replaced by their lossy
+        // decoding if they are not UTF-8.
         let bytes = unsafe { joined.as_mut_vec() };
         bytes.push(b'\n');
         bytes.extend_from_slice(head);
         bytes.extend_from_slice(tail);
-        if !is_utf8(&bytes[at..]) {
+        if !utf8 && !is_utf8(&bytes[at..]) {
             let line = bytes.split_off(at);
             joined.push_str(&String::from_utf8_lossy(&line));
         }

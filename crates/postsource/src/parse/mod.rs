@@ -37,16 +37,18 @@
 
 mod fast;
 mod fields;
+mod held;
 mod scan;
 
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 use core::ops::Range;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 
 use crate::Utf8Bytes;
 use fields::Fields;
+use held::HeldLine;
 
 /// The default for [`Parser::with_max_line_len`]: 16 MiB.
 pub const DEFAULT_MAX_LINE_LEN: usize = 16 * 1024 * 1024;
@@ -124,9 +126,6 @@ enum Bom {
 /// to be one that may span many chunks (see `joined_long_line`).
 const LONG_LINE: usize = 16;
 
-/// The line buffer's memory is given back after a line longer than this.
-const PARTIAL_KEPT: usize = 64 * 1024;
-
 /// The largest chunk that the carried end of the previous one (see `carry`) is
 /// joined with.
 const JOIN_MAX: usize = 1024;
@@ -146,10 +145,8 @@ pub struct Parser {
     queued: VecDeque<Bytes>,
     /// Frames of a stream that [`finish`](Parser::finish) parsed before ending it.
     backlog: VecDeque<Result<Frame, ParseError>>,
-    /// The start of a line that continues in a later chunk. A completed line is
-    /// split off it as `Bytes` that its values slice without copying, and the buffer
-    /// goes on in the rest of the same allocation (reclaimed once those are dropped).
-    partial: BytesMut,
+    /// The start of a line that continues in a later chunk.
+    partial: HeldLine,
     /// The end of the previous chunk, not parsed yet: a short block that it cut
     /// (see `fast::block_event`). It is put in front of the next chunk.
     carry: Vec<u8>,
@@ -198,7 +195,7 @@ impl Parser {
             cur: Cursor::default(),
             queued: VecDeque::new(),
             backlog: VecDeque::new(),
-            partial: BytesMut::new(),
+            partial: HeldLine::new(),
             carry: Vec::new(),
             skipping_line: false,
             pending_cr: false,
@@ -301,7 +298,7 @@ impl Parser {
         if self.partial.len() + chunk.len() > self.limits.max_line_len {
             return false;
         }
-        self.partial.extend_from_slice(chunk);
+        self.partial.push_checked(chunk);
         true
     }
 
@@ -455,15 +452,26 @@ impl Parser {
                 self.clear_partial();
                 frame
             } else if let Some(joined) = fast::ENABLED
-                .then(|| held_data_line(&mut self.partial, &mut self.fields, &self.limits, line))
+                .then(|| {
+                    let utf8 = held_rest_is_utf8(&self.partial, &mut cur.utf8, bytes, start, end);
+                    held_data_line(
+                        &mut self.partial,
+                        &mut self.fields,
+                        &self.limits,
+                        line,
+                        utf8,
+                    )
+                })
                 .flatten()
             {
                 // (Not a frame: a small result, as moving a just-built frame stalls
                 // the CPU's store forwarding; see `fields::store`.)
                 joined.err().map(Err)
             } else {
-                let line = take_held_line(&mut self.partial, line);
-                self.fields.line(&line, &Chunk::whole(&line), &self.limits)
+                let utf8 = held_rest_is_utf8(&self.partial, &mut cur.utf8, bytes, start, end);
+                let line = self.partial.take(line);
+                self.fields
+                    .line(&line, &Chunk::held(&line, utf8), &self.limits)
             };
             if frame.is_some() {
                 *out = frame;
@@ -498,7 +506,7 @@ impl Parser {
             };
             if b != BOM[usize::from(seen)] {
                 // Not a BOM after all: the bytes held back start the first line.
-                self.partial.extend_from_slice(&BOM[..usize::from(seen)]);
+                self.partial.push(&BOM[..usize::from(seen)], false);
                 break;
             }
             seen += 1;
@@ -514,19 +522,25 @@ impl Parser {
             return None;
         }
         let bytes = &self.cur.bytes;
-        let rest = &bytes[bytes.len() - len..];
+        let from = bytes.len() - len;
+        let rest = &bytes[from..];
         if self.partial.len() + len > self.limits.max_line_len {
             let frame = line_too_long(&mut self.fields, &self.limits, &self.partial, rest);
             self.clear_partial();
             self.skipping_line = true;
             return frame;
         }
-        self.partial.extend_from_slice(rest);
+        // Most often the chunk's span was checked for the lines before: free.
+        let utf8 = self.partial.is_utf8() && {
+            let span = known_utf8(&mut self.cur.utf8, bytes, from);
+            span.start <= from && span.end == bytes.len()
+        };
+        self.partial.push(rest, utf8);
         None
     }
 
     fn clear_partial(&mut self) {
-        clear_line_buffer(&mut self.partial);
+        self.partial.clear();
     }
 }
 
@@ -535,10 +549,11 @@ impl Parser {
 /// the buffer is then reused as it is. `None`, with nothing changed, for any other
 /// held line.
 fn held_data_line(
-    partial: &mut BytesMut,
+    partial: &mut HeldLine,
     fields: &mut Fields,
     limits: &Limits,
     rest: &[u8],
+    utf8: bool,
 ) -> Option<Result<(), ParseError>> {
     let held = partial.strip_prefix(b"data:")?;
     // The one space the value loses may be the first byte of `rest`.
@@ -546,28 +561,26 @@ fn held_data_line(
         [] => (held, fields::strip_one_space(rest)),
         _ => (fields::strip_one_space(held), rest),
     };
-    let joined = fields.push_held_data(head, tail, limits)?;
-    clear_line_buffer(partial);
+    let joined = fields.push_held_data(head, tail, utf8, limits)?;
+    partial.clear();
     Some(joined)
 }
 
-/// The line held in the line buffer, ended by `rest`, split off as `Bytes` (that its
-/// values slice); the buffer goes on in the rest of its allocation, unless the line
-/// was long.
-fn take_held_line(partial: &mut BytesMut, rest: &[u8]) -> Bytes {
-    partial.extend_from_slice(rest);
-    let line = partial.split().freeze();
-    if line.len() > PARTIAL_KEPT {
-        *partial = BytesMut::new();
-    }
-    line
-}
-
-/// Empty the line buffer, and give its memory back after a long line.
-fn clear_line_buffer(partial: &mut BytesMut) {
-    partial.clear();
-    if partial.capacity() > PARTIAL_KEPT {
-        *partial = BytesMut::new();
+/// Whether `chunk[start..end]`, the end of the line held in `partial`, is known to
+/// be UTF-8 by itself (`known` is the chunk's span, see `known_utf8`). Only asked
+/// while the held bytes are: then `start` begins a character, and the chunk's span
+/// is checked from there (once: the lines after this one use it too).
+#[inline]
+fn held_rest_is_utf8(
+    partial: &HeldLine,
+    known: &mut Option<Range<usize>>,
+    chunk: &[u8],
+    start: usize,
+    end: usize,
+) -> bool {
+    partial.is_utf8() && {
+        let span = known_utf8(known, chunk, start);
+        span.start <= start && end <= span.end
     }
 }
 
@@ -604,10 +617,14 @@ pub(crate) struct Chunk<'a> {
 }
 
 impl<'a> Chunk<'a> {
-    /// A line of its own (one completed in the line buffer), checked for UTF-8 whole.
-    fn whole(line: &'a Bytes) -> Self {
+    /// A line completed in the line buffer: known to be UTF-8 as a whole (`utf8`,
+    /// see `held_rest_is_utf8`), or else checked now.
+    fn held(line: &'a Bytes, utf8: bool) -> Self {
         Chunk {
-            utf8: utf8_span(line, 0),
+            utf8: match utf8 {
+                true => 0..line.len(),
+                false => utf8_span(line, 0),
+            },
             bytes: line,
         }
     }
