@@ -742,6 +742,50 @@ mod tests {
         out
     }
 
+    /// Held lines are not checked again once complete (see `held`): what is known
+    /// of each piece must add up, whatever the chunking — a character split between
+    /// chunks, invalid bytes before or after the split, a line held over many chunks.
+    #[test]
+    fn held_lines_decode_as_the_spec_says_however_they_are_split() {
+        let long = "x".repeat(40);
+        let l = long.as_bytes();
+        let cases: [(Vec<u8>, Vec<String>); 4] = [
+            (
+                format!("data: {long}caf\u{e9} \u{65e5}\ndata: b\u{1f600}\n\n").into_bytes(),
+                vec![format!("{long}caf\u{e9} \u{65e5}\nb\u{1f600}|")],
+            ),
+            (
+                [&b"data: "[..], l, b"\xff\xe6\x97\n\n"].concat(),
+                vec![format!("{long}\u{fffd}\u{fffd}|")],
+            ),
+            (
+                [&b"data: a\ndata: "[..], l, b"\xe6\x97\xa5\xe6\n\n"].concat(),
+                vec![format!("a\n{long}\u{65e5}\u{fffd}|")],
+            ),
+            (
+                [&b"id: "[..], l, b"\xc3\xa9\ndata: \xc3\n\n"].concat(),
+                vec![format!("\u{fffd}|{long}\u{e9}")],
+            ),
+        ];
+        for (stream, expected) in &cases {
+            for size in [1, 2, 3, 5, 7, 16, 17, 31, 64, stream.len()] {
+                for skew in 0..size.min(4) {
+                    let mut parts = vec![&stream[..skew]];
+                    parts.extend(stream[skew..].chunks(size));
+                    let mut parser = Parser::new();
+                    let got: Vec<String> = frames(&mut parser, &parts)
+                        .into_iter()
+                        .map(|f| match f {
+                            Ok(Frame::Event(e)) => format!("{}|{}", e.data, e.last_event_id),
+                            other => panic!("{other:?}"),
+                        })
+                        .collect();
+                    assert_eq!(&got, expected, "size {size}, skew {skew}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn an_over_long_comment_or_unknown_line_costs_no_event() {
         let stream: &[u8] =
