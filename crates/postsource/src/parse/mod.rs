@@ -451,27 +451,29 @@ impl Parser {
                 let frame = line_too_long(&mut self.fields, &self.limits, &self.partial, line);
                 self.clear_partial();
                 frame
-            } else if let Some(joined) = fast::ENABLED
-                .then(|| {
-                    let utf8 = held_rest_is_utf8(&self.partial, &mut cur.utf8, bytes, start, end);
-                    held_data_line(
-                        &mut self.partial,
-                        &mut self.fields,
-                        &self.limits,
-                        line,
-                        utf8,
-                    )
-                })
-                .flatten()
-            {
-                // (Not a frame: a small result, as moving a just-built frame stalls
-                // the CPU's store forwarding; see `fields::store`.)
-                joined.err().map(Err)
             } else {
                 let utf8 = held_rest_is_utf8(&self.partial, &mut cur.utf8, bytes, start, end);
-                let line = self.partial.take(line);
-                self.fields
-                    .line(&line, &Chunk::held(&line, utf8), &self.limits)
+                let joined = fast::ENABLED
+                    .then(|| {
+                        held_data_line(
+                            &mut self.partial,
+                            &mut self.fields,
+                            &self.limits,
+                            line,
+                            utf8,
+                        )
+                    })
+                    .flatten();
+                match joined {
+                    // (Not a frame: a small result, as moving a just-built frame stalls
+                    // the CPU's store forwarding; see `fields::store`.)
+                    Some(joined) => joined.err().map(Err),
+                    None => {
+                        let line = self.partial.take(line);
+                        self.fields
+                            .line(&line, &Chunk::held(&line, utf8), &self.limits)
+                    }
+                }
             };
             if frame.is_some() {
                 *out = frame;
@@ -531,10 +533,7 @@ impl Parser {
             return frame;
         }
         // Most often the chunk's span was checked for the lines before: free.
-        let utf8 = self.partial.is_utf8() && {
-            let span = known_utf8(&mut self.cur.utf8, bytes, from);
-            span.start <= from && span.end == bytes.len()
-        };
+        let utf8 = held_rest_is_utf8(&self.partial, &mut self.cur.utf8, bytes, from, bytes.len());
         self.partial.push(rest, utf8);
         None
     }
@@ -566,10 +565,11 @@ fn held_data_line(
     Some(joined)
 }
 
-/// Whether `chunk[start..end]`, the end of the line held in `partial`, is known to
-/// be UTF-8 by itself (`known` is the chunk's span, see `known_utf8`). Only asked
-/// while the held bytes are: then `start` begins a character, and the chunk's span
-/// is checked from there (once: the lines after this one use it too).
+/// Whether `chunk[start..end]`, which goes on the line held in `partial` (its end,
+/// or the chunk's tail when the line goes on further), is known to be UTF-8 by
+/// itself (`known` is the chunk's span, see `known_utf8`). Only asked while the held
+/// bytes are: then `start` begins a character, and the chunk's span is checked from
+/// there (once: the lines after this one use it too).
 #[inline]
 fn held_rest_is_utf8(
     partial: &HeldLine,
