@@ -315,6 +315,22 @@ impl Fields {
     fn join_data(&mut self, value: &str, len: usize) {
         self.data_len = len;
         match &mut self.data {
+            // The run of `data:` lines of a large event comes through here once per
+            // line; with room already reserved it stays inline, and growing (rare,
+            // amortized) is kept out of the hot path.
+            Data::Many(joined) if joined.capacity() - joined.len() > value.len() => {
+                joined.push('\n');
+                joined.push_str(value);
+            }
+            _ => self.join_data_growing(value, len),
+        }
+    }
+
+    /// `join_data` when the joined data has to grow (or be started).
+    #[cold]
+    #[inline(never)]
+    fn join_data_growing(&mut self, value: &str, len: usize) {
+        match &mut self.data {
             Data::Many(joined) => {
                 joined.push('\n');
                 joined.push_str(value);
