@@ -315,9 +315,9 @@ impl Fields {
     fn join_data(&mut self, value: &str, len: usize) {
         self.data_len = len;
         match &mut self.data {
-            // The run of `data:` lines of a large event comes through here once per
-            // line; with room already reserved it stays inline, and growing (rare,
-            // amortized) is kept out of the hot path.
+            // A run of `data:` lines comes through here once per line. Only appending
+            // into room already there stays inline: the out-of-line rest allocates
+            // anyway (once per multi-line event, then amortized growth).
             Data::Many(joined) if joined.capacity() - joined.len() > value.len() => {
                 joined.push('\n');
                 joined.push_str(value);
@@ -326,7 +326,8 @@ impl Fields {
         }
     }
 
-    /// `join_data` when the joined data has to grow (or be started).
+    /// `join_data` when the joined data has to be started (from the block's first
+    /// line) or grown.
     #[cold]
     #[inline(never)]
     fn join_data_growing(&mut self, value: &str, len: usize) {
