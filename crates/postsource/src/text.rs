@@ -168,6 +168,22 @@ impl Utf8Bytes {
         Utf8Bytes(Repr::Inline(inline))
     }
 
+    /// `bytes[start..]` as text, taking `bytes` over rather than slicing a borrowed
+    /// one: a line completed in the parser's line buffer is its own `Bytes`, and
+    /// moving it into the value spares the reference-count increment of a slice and
+    /// the decrement of dropping the line after it.
+    ///
+    /// # Safety
+    /// `bytes[start..]` must be valid UTF-8.
+    #[inline(always)]
+    pub(crate) unsafe fn from_owned_tail_unchecked(mut bytes: Bytes, start: usize) -> Self {
+        if bytes.len() - start > INLINE {
+            bytes::Buf::advance(&mut bytes, start);
+            return Utf8Bytes(Repr::Shared(bytes));
+        }
+        Utf8Bytes(Repr::Inline(Inline::from_short(&bytes[start..])))
+    }
+
     /// Decodes `bytes` as UTF-8, replacing each invalid sequence with U+FFFD as the
     /// WHATWG "UTF-8 decode" does. Valid input is wrapped without copying.
     pub fn from_bytes_lossy(bytes: Bytes) -> Self {

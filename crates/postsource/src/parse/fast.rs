@@ -81,7 +81,8 @@ impl Parser {
         let utf8 = held_rest_is_utf8(&self.partial, &mut cur.utf8, bytes, start, end);
         let line = self.partial.take(&bytes[start..end]);
         cur.start = event_end;
-        let data = Chunk::held(&line, utf8).text(fields::strip_one_space(&line[5..]));
+        let value_start = line.len() - fields::strip_one_space(&line[5..]).len();
+        let data = Chunk::held_tail(line, utf8, value_start);
         *out = Some(Ok(Frame::Event(Event {
             event: fields::MESSAGE,
             data,

@@ -629,6 +629,20 @@ impl<'a> Chunk<'a> {
         }
     }
 
+    /// `line[start..]` as text, for a line completed in the line buffer that is
+    /// wanted for this one value: `line` is moved into it, not sliced (see
+    /// `Utf8Bytes::from_owned_tail_unchecked`). `utf8` as for [`Chunk::held`].
+    #[inline(always)]
+    fn held_tail(mut line: Bytes, utf8: bool, start: usize) -> Utf8Bytes {
+        if utf8 {
+            // SAFETY: `line` is UTF-8 as a whole (`utf8`), and `start` follows an
+            // ASCII byte (`data:` or the space after it), so its tail is too.
+            return unsafe { Utf8Bytes::from_owned_tail_unchecked(line, start) };
+        }
+        bytes::Buf::advance(&mut line, start);
+        Utf8Bytes::from_bytes_lossy(line)
+    }
+
     /// Where `value`, a subslice of this chunk, lies in it, and whether that is
     /// inside the span known to be UTF-8 (so, cut at ASCII bytes — line ends, `:`,
     /// space — it is UTF-8 itself).
