@@ -10,7 +10,8 @@ Two directions, each with clients/servers the project did not write:
   `openai` SDK and the Vercel AI SDK (scripts in node/ that only report what they
   saw); plus serve's CORS preflight, disconnect log and keep-alive;
 - the `postsource` CLI -> servers: `sse-starlette` under uvicorn, `aiohttp-sse`,
-  and a plain Node `http` server.
+  a plain Node `http` server, and an MCP server (the official `mcp` SDK, Streamable
+  HTTP) that the CLI drives as an MCP client.
 Run with the interop venv's Python (scripts/test-interop sets it up). A missing
 package prints `SKIPPED: <what> (<why>)` and the rest goes on. Ends with the
 `N passed, M failed` line.
@@ -555,6 +556,81 @@ def t_cli_node_server() -> None:
         srv.stop()
 
 
+MCP_ACCEPT = "Accept: application/json, text/event-stream"
+MCP_VERSION = "2025-06-18"
+
+
+def jsonrpc(run) -> list:
+    """The JSON-RPC messages of a run's events (None for data that is not JSON)."""
+    out = []
+    for _, data, _ in run.events():
+        try:
+            out.append(json.loads(data))
+        except (TypeError, ValueError):
+            out.append(None)
+    return out
+
+
+def t_cli_mcp() -> None:
+    """The CLI as an MCP client over Streamable HTTP (the official `mcp` SDK's server):
+    initialize, then a tool call whose reply streams progress notifications before
+    the result, as POST requests whose answers are event streams."""
+    try:
+        import mcp.server.mcpserver  # noqa: F401
+    except ImportError as e:
+        C.skip("cli -> mcp server checks", f"import failed: {e}")
+        return
+    port = free_port()
+    srv = Proc([sys.executable, "mcp_app.py", str(port)], cwd=HERE)
+    url = f"http://127.0.0.1:{port}/mcp"
+    try:
+        if not C.check("mcp: server started", wait_port(port), b"".join(srv.err).decode()[-300:]):
+            return
+        init = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                "params": {"protocolVersion": MCP_VERSION, "capabilities": {},
+                           "clientInfo": {"name": "postsource", "version": "0"}}}
+        r = cli(["-o", "jsonl", "-H", MCP_ACCEPT, "--json", json.dumps(init), url], timeout=20)
+        opens = r.of("open")
+        sid = (opens[0].get("headers") or {}).get("mcp-session-id") if opens else None
+        msgs = jsonrpc(r)
+        C.check("cli -> mcp: initialize answered as an event stream, with a session id",
+                r.rc == 0 and r.close_reason() == "eof" and bool(sid) and len(msgs) == 1 and msgs[0] is not None
+                and msgs[0].get("id") == 1 and "serverInfo" in (msgs[0].get("result") or {}), r.brief())
+        if not sid:
+            return
+        session = ["-H", MCP_ACCEPT, "-H", f"mcp-session-id: {sid}", "-H", f"mcp-protocol-version: {MCP_VERSION}"]
+        # A notification is answered 202 with no body: not an event stream, so an error
+        # of kind `status` (the contract's rule for any status but 200), without reconnecting.
+        r = cli(["-o", "jsonl", *session, "--json", '{"jsonrpc":"2.0","method":"notifications/initialized"}', url],
+                timeout=20)
+        errs = r.of("error")
+        C.check("cli -> mcp: notifications/initialized gets 202: error kind status, no reconnect",
+                r.rc == 1 and len(errs) == 1 and errs[0].get("kind") == "status" and errs[0].get("status") == 202
+                and not r.of("reconnect"), r.brief())
+        call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                "params": {"name": "countdown", "arguments": {"steps": 3}, "_meta": {"progressToken": "p1"}}}
+        r = cli(["-o", "jsonl", *session, "--json", json.dumps(call), url], timeout=20)
+        msgs = jsonrpc(r)
+        progress = [m["params"]["progress"] for m in msgs[:-1]
+                    if m and m.get("method") == "notifications/progress"]
+        result = msgs[-1].get("result") if msgs and msgs[-1] else None
+        C.check("cli -> mcp: tools/call streams 3 progress notifications, then the result",
+                r.rc == 0 and progress == [1, 2, 3] and len(msgs) == 4 and msgs[-1].get("id") == 2
+                and (result or {}).get("content", [{}])[0].get("text") == "counted 3", r.brief())
+        r = cli(["-o", "data", *session, "--json", json.dumps(call), url], timeout=20)
+        C.check("cli -> mcp: -o data gives one JSON-RPC message per line",
+                r.rc == 0 and len(r.raw) == 4 and json.loads(r.raw[-1]).get("id") == 2, r.brief())
+        # Without the Accept the transport asks for, the server refuses: the error line
+        # carries the status and the JSON-RPC error body.
+        r = cli(["-o", "jsonl", "--json", '{"jsonrpc":"2.0","id":3,"method":"tools/list"}', url], timeout=20)
+        errs = r.of("error")
+        body = errs[0].get("body", "") if errs else ""
+        C.check("cli -> mcp: default Accept refused (406), the JSON-RPC error body reported",
+                r.rc == 1 and bool(errs) and errs[0].get("status") == 406 and '"jsonrpc"' in body, r.brief())
+    finally:
+        srv.stop()
+
+
 def main() -> int:
     if not os.access(BIN, os.X_OK):
         print(f"FAIL binary: {BIN} not found")
@@ -570,7 +646,8 @@ def main() -> int:
                                ("t_node_eventsource", t_node_eventsource, (base,)), ("t_node_fes", t_node_fes, (base,)),
                                ("t_node_openai", t_node_openai, (base,)), ("t_sseclient", t_sseclient, (base,)),
                                ("t_cli_aiohttp", t_cli_aiohttp, ()),
-                               ("t_cli_starlette", t_cli_starlette, ()), ("t_cli_node_server", t_cli_node_server, ())]:
+                               ("t_cli_starlette", t_cli_starlette, ()), ("t_cli_node_server", t_cli_node_server, ()),
+                               ("t_cli_mcp", t_cli_mcp, ())]:
             C.run(name, fn, *args)
     finally:
         serve.stop()
