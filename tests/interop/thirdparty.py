@@ -557,24 +557,28 @@ def t_cli_node_server() -> None:
 
 
 MCP_ACCEPT = "Accept: application/json, text/event-stream"
-MCP_VERSION = "2025-06-18"
+# The first version whose clients take the server's priming event (an id, empty data).
+MCP_VERSION = "2025-11-25"
 
 
 def jsonrpc(run) -> list:
-    """The JSON-RPC messages of a run's events (None for data that is not JSON)."""
+    """The JSON-RPC messages of a run's events with data (the priming events have none)."""
     out = []
     for _, data, _ in run.events():
-        try:
-            out.append(json.loads(data))
-        except (TypeError, ValueError):
-            out.append(None)
+        if data:
+            try:
+                out.append(json.loads(data))
+            except ValueError:
+                out.append(None)
     return out
 
 
 def t_cli_mcp() -> None:
-    """The CLI as an MCP client over Streamable HTTP (the official `mcp` SDK's server):
-    initialize, then a tool call whose reply streams progress notifications before
-    the result, as POST requests whose answers are event streams."""
+    """The CLI as an MCP client over Streamable HTTP (the official `mcp` SDK's server,
+    with an event store, so resumable): initialize, a tool call whose reply streams
+    progress notifications before the result, and resuming that reply by GET with
+    Last-Event-ID. The server's streams carry ids, so `--reconnect never`: after an id,
+    `auto` would send the POST again, which MCP does not want."""
     try:
         import mcp.server.mcpserver  # noqa: F401
     except ImportError as e:
@@ -583,43 +587,61 @@ def t_cli_mcp() -> None:
     port = free_port()
     srv = Proc([sys.executable, "mcp_app.py", str(port)], cwd=HERE)
     url = f"http://127.0.0.1:{port}/mcp"
+    post = ["-o", "jsonl", "--reconnect", "never", "-H", MCP_ACCEPT]
     try:
         if not C.check("mcp: server started", wait_port(port), b"".join(srv.err).decode()[-300:]):
             return
         init = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
                 "params": {"protocolVersion": MCP_VERSION, "capabilities": {},
                            "clientInfo": {"name": "postsource", "version": "0"}}}
-        r = cli(["-o", "jsonl", "-H", MCP_ACCEPT, "--json", json.dumps(init), url], timeout=20)
+        r = cli([*post, "--json", json.dumps(init), url], timeout=20)
         opens = r.of("open")
         sid = (opens[0].get("headers") or {}).get("mcp-session-id") if opens else None
         msgs = jsonrpc(r)
         C.check("cli -> mcp: initialize answered as an event stream, with a session id",
                 r.rc == 0 and r.close_reason() == "eof" and bool(sid) and len(msgs) == 1 and msgs[0] is not None
                 and msgs[0].get("id") == 1 and "serverInfo" in (msgs[0].get("result") or {}), r.brief())
+        # `id: N`, `data: ` (one empty data line), `retry:`: the spec dispatches that as an
+        # event whose data is empty.
+        evs = r.events()
+        C.check("cli -> mcp: the priming event (id, empty data line) is an event with empty data",
+                bool(evs) and evs[0][1] == "" and evs[0][2] != "", r.brief())
         if not sid:
             return
-        session = ["-H", MCP_ACCEPT, "-H", f"mcp-session-id: {sid}", "-H", f"mcp-protocol-version: {MCP_VERSION}"]
+        session = ["-H", f"mcp-session-id: {sid}", "-H", f"mcp-protocol-version: {MCP_VERSION}"]
         # A notification is answered 202 with no body: not an event stream, so an error
-        # of kind `status` (the contract's rule for any status but 200), without reconnecting.
-        r = cli(["-o", "jsonl", *session, "--json", '{"jsonrpc":"2.0","method":"notifications/initialized"}', url],
+        # of kind `status` (the contract's rule for any status but 200).
+        r = cli([*post, *session, "--json", '{"jsonrpc":"2.0","method":"notifications/initialized"}', url],
                 timeout=20)
         errs = r.of("error")
-        C.check("cli -> mcp: notifications/initialized gets 202: error kind status, no reconnect",
-                r.rc == 1 and len(errs) == 1 and errs[0].get("kind") == "status" and errs[0].get("status") == 202
-                and not r.of("reconnect"), r.brief())
+        C.check("cli -> mcp: notifications/initialized gets 202: error kind status",
+                r.rc == 1 and len(errs) == 1 and errs[0].get("kind") == "status" and errs[0].get("status") == 202,
+                r.brief())
         call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call",
                 "params": {"name": "countdown", "arguments": {"steps": 3}, "_meta": {"progressToken": "p1"}}}
-        r = cli(["-o", "jsonl", *session, "--json", json.dumps(call), url], timeout=20)
+        r = cli([*post, *session, "--json", json.dumps(call), url], timeout=20)
         msgs = jsonrpc(r)
-        progress = [m["params"]["progress"] for m in msgs[:-1]
-                    if m and m.get("method") == "notifications/progress"]
+        progress = [m["params"]["progress"] for m in msgs[:-1] if m and m.get("method") == "notifications/progress"]
         result = msgs[-1].get("result") if msgs and msgs[-1] else None
         C.check("cli -> mcp: tools/call streams 3 progress notifications, then the result",
                 r.rc == 0 and progress == [1, 2, 3] and len(msgs) == 4 and msgs[-1].get("id") == 2
                 and (result or {}).get("content", [{}])[0].get("text") == "counted 3", r.brief())
-        r = cli(["-o", "data", *session, "--json", json.dumps(call), url], timeout=20)
+        ids = [i for _, d, i in r.events() if d]
+        C.check("cli -> mcp: every message has its event id",
+                len(ids) == 4 and all(ids) and len(set(ids)) == 4, str(ids))
+        if len(ids) == 4:
+            r = cli(["-o", "jsonl", "-n", "3", "--timeout", "15", "-H", MCP_ACCEPT, *session,
+                     "--last-event-id", ids[0], url], timeout=20)
+            msgs = jsonrpc(r)
+            C.check("cli -> mcp: GET with --last-event-id replays what followed (progress 2, 3, the result)",
+                    r.rc == 0 and r.close_reason() == "max_events" and len(msgs) == 3
+                    and [m and (m.get("params") or {}).get("progress") for m in msgs[:2]] == [2, 3]
+                    and (msgs[2] or {}).get("id") == 2 and [i for _, _, i in r.events()] == ids[1:], r.brief())
+        r = cli(["-o", "data", "--reconnect", "never", "-H", MCP_ACCEPT, *session, "--json", json.dumps(call), url],
+                timeout=20)
+        lines = [x for x in r.raw if x]
         C.check("cli -> mcp: -o data gives one JSON-RPC message per line",
-                r.rc == 0 and len(r.raw) == 4 and json.loads(r.raw[-1]).get("id") == 2, r.brief())
+                r.rc == 0 and len(lines) == 4 and json.loads(lines[-1]).get("id") == 2, r.brief())
         # Without the Accept the transport asks for, the server refuses: the error line
         # carries the status and the JSON-RPC error body.
         r = cli(["-o", "jsonl", "--json", '{"jsonrpc":"2.0","id":3,"method":"tools/list"}', url], timeout=20)
