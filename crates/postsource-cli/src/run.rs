@@ -112,7 +112,7 @@ fn failure(e: &Error) -> Failure {
     let responded = e.status().is_some();
     Failure {
         kind,
-        message: e.to_string(),
+        message: with_causes(e),
         status: e.status().map(|s| s.as_u16()),
         body: if responded {
             Some(e.body().unwrap_or("").to_owned())
@@ -120,6 +120,20 @@ fn failure(e: &Error) -> Failure {
             None
         },
     }
+}
+
+/// The error and every cause under it on one line, `error: cause: cause`: the
+/// library's `Display` is the error alone (its causes are its `source`), and a
+/// person reading the error line wants the whole story.
+fn with_causes(e: &Error) -> String {
+    let mut line = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        line.push_str(": ");
+        line.push_str(&c.to_string());
+        cause = c.source();
+    }
+    line
 }
 
 fn open_item(status: http::StatusCode, headers: &http::HeaderMap, url: &url::Url) -> Item {
@@ -401,5 +415,5 @@ fn build_source(
     if let Some(client) = custom_client(args).map_err(|e| e.0)? {
         builder = builder.client(client);
     }
-    builder.build().map_err(|e| e.to_string())
+    builder.build().map_err(|e| with_causes(&e))
 }

@@ -185,6 +185,32 @@ impl Error {
     }
 }
 
+/// The URL first (as curl and git name what they could not reach), then what went
+/// wrong, the status and the first line of an error body. The transport error that
+/// caused it is not repeated here: it is [`source`](std::error::Error::source), for
+/// error reporters to walk, as the Rust API guidelines ask.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use postsource::client::{ErrorKind, EventSource, Reconnect};
+///
+/// // A port that nothing listens on.
+/// let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+/// let url = format!("http://127.0.0.1:{port}/");
+/// let mut source = EventSource::get(&url).reconnect(Reconnect::Never).build().unwrap();
+/// let error = loop {
+///     match source.next().await {
+///         Some(Err(error)) => break error,
+///         Some(Ok(_)) => continue,
+///         None => panic!("the stream ended without an error"),
+///     }
+/// };
+/// assert_eq!(error.kind(), ErrorKind::Connect);
+/// assert_eq!(error.to_string(), format!("{url}: cannot connect"));
+/// assert!(std::error::Error::source(&error).is_some());
+/// # }
+/// ```
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let inner = &self.inner;
@@ -195,20 +221,12 @@ impl fmt::Display for Error {
             };
             write!(f, "{why} after {attempts} in a row; last: ")?;
         }
+        if let Some(url) = &inner.url {
+            write!(f, "{url}: ")?;
+        }
         f.write_str(&inner.message)?;
         if let Some(status) = inner.status {
             write!(f, " (HTTP {status})")?;
-        }
-        if let Some(url) = &inner.url {
-            write!(f, " from {url}")?;
-        }
-        if let Some(source) = &inner.source {
-            write!(f, ": {source}")?;
-            let mut next = source.source();
-            while let Some(cause) = next {
-                write!(f, ": {cause}")?;
-                next = cause.source();
-            }
         }
         if let Some(body) = inner.body.as_deref().filter(|b| !b.trim().is_empty()) {
             let one_line: String = body.split_whitespace().collect::<Vec<_>>().join(" ");

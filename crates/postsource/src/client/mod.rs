@@ -422,7 +422,8 @@ impl EventSource {
 
     fn lost(&mut self, why: Interruption, error: Option<reqwest::Error>) {
         self.conn = Conn::Idle;
-        self.last_error = error;
+        // Our error names the URL already; reqwest's would repeat it.
+        self.last_error = error.map(reqwest::Error::without_url);
         let now = self.now();
         self.session.connection_lost(now, why);
     }
