@@ -187,9 +187,9 @@ impl Error {
 
 /// The URL first (as curl and git name what they could not reach), then what went
 /// wrong, the status and the start of an error body (on one line, at most 200
-/// characters). The transport error that
-/// caused it is not repeated here: it is [`source`](std::error::Error::source), for
-/// error reporters to walk, as the Rust API guidelines ask.
+/// characters). The transport error that caused it is not repeated here: it is
+/// [`source`](std::error::Error::source), for error reporters to walk, as the Rust
+/// API guidelines ask.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
