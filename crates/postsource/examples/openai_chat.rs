@@ -73,6 +73,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 if let Some(body) = e.body() {
                     eprintln!("status {:?}, body: {body}", e.status());
                 }
+                // A failed connection says why in its causes (refused, DNS, TLS).
+                let mut cause = std::error::Error::source(&e);
+                while let Some(c) = cause {
+                    eprintln!("  caused by: {c}");
+                    cause = c.source();
+                }
                 std::process::exit(1);
             }
         };
