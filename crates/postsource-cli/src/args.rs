@@ -36,6 +36,11 @@ Examples:
   postsource --record chat.jsonl ... URL
   postsource serve --replay chat.jsonl      # then: postsource http://127.0.0.1:8080/replay
 
+  # Call an MCP server (Streamable HTTP); it wants both types in Accept, and its
+  # event ids must not make the POST be sent again:
+  postsource -H 'Accept: application/json, text/event-stream' --reconnect never \\
+      --json @request.json -o data http://127.0.0.1:8000/mcp
+
   # A local server to try it all, and the one-command demo:
   postsource serve
   postsource demo
