@@ -19,6 +19,7 @@ package prints `SKIPPED: <what> (<why>)` and the rest goes on. Ends with the
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -510,23 +511,31 @@ def cli_against(name: str, base: str, cr: bool = False) -> None:
                 r.brief())
 
 
+@contextlib.contextmanager
+def python_server(started: str, *args: str):
+    """A third-party Python server run from this folder on a free port, given to it as
+    `{port}` in `args`: yields the port once the server accepts connections (the check
+    named `started`), or None if it never does; stops the server afterwards."""
+    port = free_port()
+    srv = Proc([sys.executable, *(a.format(port=port) for a in args)], cwd=HERE)
+    try:
+        up = C.check(started, wait_port(port), b"".join(srv.err).decode()[-300:])
+        yield port if up else None
+    finally:
+        srv.stop()
+
+
 def t_cli_starlette() -> None:
-    py = sys.executable
     try:
         import sse_starlette  # noqa: F401
         import uvicorn  # noqa: F401
     except ImportError as e:
         C.skip("cli -> sse-starlette checks", f"import failed: {e}")
         return
-    port = free_port()
-    srv = Proc([py, "-m", "uvicorn", "starlette_app:app", "--host", "127.0.0.1", "--port", str(port),
-                "--log-level", "warning"], cwd=HERE)
-    try:
-        if not C.check("sse-starlette: uvicorn started", wait_port(port), b"".join(srv.err).decode()[-300:]):
-            return
-        cli_against("sse-starlette", f"http://127.0.0.1:{port}")
-    finally:
-        srv.stop()
+    with python_server("sse-starlette: uvicorn started", "-m", "uvicorn", "starlette_app:app", "--host",
+                       "127.0.0.1", "--port", "{port}", "--log-level", "warning") as port:
+        if port:
+            cli_against("sse-starlette", f"http://127.0.0.1:{port}")
 
 
 def t_cli_aiohttp() -> None:
@@ -535,14 +544,9 @@ def t_cli_aiohttp() -> None:
     except ImportError as e:
         C.skip("cli -> aiohttp-sse checks", f"import failed: {e}")
         return
-    port = free_port()
-    srv = Proc([sys.executable, "aiohttp_app.py", str(port)], cwd=HERE)
-    try:
-        if not C.check("aiohttp-sse: server started", wait_port(port), b"".join(srv.err).decode()[-300:]):
-            return
-        cli_against("aiohttp-sse", f"http://127.0.0.1:{port}")
-    finally:
-        srv.stop()
+    with python_server("aiohttp-sse: server started", "aiohttp_app.py", "{port}") as port:
+        if port:
+            cli_against("aiohttp-sse", f"http://127.0.0.1:{port}")
 
 
 def t_cli_node_server() -> None:
@@ -584,73 +588,72 @@ def t_cli_mcp() -> None:
     except ImportError as e:
         C.skip("cli -> mcp server checks", f"import failed: {e}")
         return
-    port = free_port()
-    srv = Proc([sys.executable, "mcp_app.py", str(port)], cwd=HERE)
-    url = f"http://127.0.0.1:{port}/mcp"
+    with python_server("mcp: server started", "mcp_app.py", "{port}") as port:
+        if port:
+            mcp_checks(f"http://127.0.0.1:{port}/mcp")
+
+
+def mcp_checks(url: str) -> None:
+    """t_cli_mcp's checks, against the server at `url`."""
     post = ["-o", "jsonl", "--reconnect", "never", "-H", MCP_ACCEPT]
-    try:
-        if not C.check("mcp: server started", wait_port(port), b"".join(srv.err).decode()[-300:]):
-            return
-        init = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
-                "params": {"protocolVersion": MCP_VERSION, "capabilities": {},
-                           "clientInfo": {"name": "postsource", "version": "0"}}}
-        r = cli([*post, "--json", json.dumps(init), url], timeout=20)
-        opens = r.of("open")
-        sid = (opens[0].get("headers") or {}).get("mcp-session-id") if opens else None
+    init = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+            "params": {"protocolVersion": MCP_VERSION, "capabilities": {},
+                       "clientInfo": {"name": "postsource", "version": "0"}}}
+    r = cli([*post, "--json", json.dumps(init), url], timeout=20)
+    opens = r.of("open")
+    sid = (opens[0].get("headers") or {}).get("mcp-session-id") if opens else None
+    msgs = jsonrpc(r)
+    C.check("cli -> mcp: initialize answered as an event stream, with a session id",
+            r.rc == 0 and r.close_reason() == "eof" and bool(sid) and len(msgs) == 1 and msgs[0] is not None
+            and msgs[0].get("id") == 1 and "serverInfo" in (msgs[0].get("result") or {}), r.brief())
+    # `id: N`, `data: ` (one empty data line), `retry:`: the spec dispatches that as an
+    # event whose data is empty.
+    evs = r.events()
+    C.check("cli -> mcp: the priming event (id, empty data line) is an event with empty data",
+            bool(evs) and evs[0][1] == "" and evs[0][2] != "", r.brief())
+    if not sid:
+        return
+    session = ["-H", f"mcp-session-id: {sid}", "-H", f"mcp-protocol-version: {MCP_VERSION}"]
+    # A notification is answered 202 with no body: not an event stream, so an error
+    # of kind `status` (the contract's rule for any status but 200).
+    r = cli([*post, *session, "--json", '{"jsonrpc":"2.0","method":"notifications/initialized"}', url],
+            timeout=20)
+    errs = r.of("error")
+    C.check("cli -> mcp: notifications/initialized gets 202: error kind status",
+            r.rc == 1 and len(errs) == 1 and errs[0].get("kind") == "status" and errs[0].get("status") == 202,
+            r.brief())
+    call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+            "params": {"name": "countdown", "arguments": {"steps": 3}, "_meta": {"progressToken": "p1"}}}
+    r = cli([*post, *session, "--json", json.dumps(call), url], timeout=20)
+    msgs = jsonrpc(r)
+    progress = [m["params"]["progress"] for m in msgs[:-1] if m and m.get("method") == "notifications/progress"]
+    result = msgs[-1].get("result") if msgs and msgs[-1] else None
+    C.check("cli -> mcp: tools/call streams 3 progress notifications, then the result",
+            r.rc == 0 and progress == [1, 2, 3] and len(msgs) == 4 and msgs[-1].get("id") == 2
+            and (result or {}).get("content", [{}])[0].get("text") == "counted 3", r.brief())
+    ids = [i for _, d, i in r.events() if d]
+    C.check("cli -> mcp: every message has its event id",
+            len(ids) == 4 and all(ids) and len(set(ids)) == 4, str(ids))
+    if len(ids) == 4:
+        r = cli(["-o", "jsonl", "-n", "3", "--timeout", "15", "-H", MCP_ACCEPT, *session,
+                 "--last-event-id", ids[0], url], timeout=20)
         msgs = jsonrpc(r)
-        C.check("cli -> mcp: initialize answered as an event stream, with a session id",
-                r.rc == 0 and r.close_reason() == "eof" and bool(sid) and len(msgs) == 1 and msgs[0] is not None
-                and msgs[0].get("id") == 1 and "serverInfo" in (msgs[0].get("result") or {}), r.brief())
-        # `id: N`, `data: ` (one empty data line), `retry:`: the spec dispatches that as an
-        # event whose data is empty.
-        evs = r.events()
-        C.check("cli -> mcp: the priming event (id, empty data line) is an event with empty data",
-                bool(evs) and evs[0][1] == "" and evs[0][2] != "", r.brief())
-        if not sid:
-            return
-        session = ["-H", f"mcp-session-id: {sid}", "-H", f"mcp-protocol-version: {MCP_VERSION}"]
-        # A notification is answered 202 with no body: not an event stream, so an error
-        # of kind `status` (the contract's rule for any status but 200).
-        r = cli([*post, *session, "--json", '{"jsonrpc":"2.0","method":"notifications/initialized"}', url],
-                timeout=20)
-        errs = r.of("error")
-        C.check("cli -> mcp: notifications/initialized gets 202: error kind status",
-                r.rc == 1 and len(errs) == 1 and errs[0].get("kind") == "status" and errs[0].get("status") == 202,
-                r.brief())
-        call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call",
-                "params": {"name": "countdown", "arguments": {"steps": 3}, "_meta": {"progressToken": "p1"}}}
-        r = cli([*post, *session, "--json", json.dumps(call), url], timeout=20)
-        msgs = jsonrpc(r)
-        progress = [m["params"]["progress"] for m in msgs[:-1] if m and m.get("method") == "notifications/progress"]
-        result = msgs[-1].get("result") if msgs and msgs[-1] else None
-        C.check("cli -> mcp: tools/call streams 3 progress notifications, then the result",
-                r.rc == 0 and progress == [1, 2, 3] and len(msgs) == 4 and msgs[-1].get("id") == 2
-                and (result or {}).get("content", [{}])[0].get("text") == "counted 3", r.brief())
-        ids = [i for _, d, i in r.events() if d]
-        C.check("cli -> mcp: every message has its event id",
-                len(ids) == 4 and all(ids) and len(set(ids)) == 4, str(ids))
-        if len(ids) == 4:
-            r = cli(["-o", "jsonl", "-n", "3", "--timeout", "15", "-H", MCP_ACCEPT, *session,
-                     "--last-event-id", ids[0], url], timeout=20)
-            msgs = jsonrpc(r)
-            C.check("cli -> mcp: GET with --last-event-id replays what followed (progress 2, 3, the result)",
-                    r.rc == 0 and r.close_reason() == "max_events" and len(msgs) == 3
-                    and [m and (m.get("params") or {}).get("progress") for m in msgs[:2]] == [2, 3]
-                    and (msgs[2] or {}).get("id") == 2 and [i for _, _, i in r.events()] == ids[1:], r.brief())
-        r = cli(["-o", "data", "--reconnect", "never", "-H", MCP_ACCEPT, *session, "--json", json.dumps(call), url],
-                timeout=20)
-        lines = [x for x in r.raw if x]
-        C.check("cli -> mcp: -o data gives one JSON-RPC message per line",
-                r.rc == 0 and len(lines) == 4 and json.loads(lines[-1]).get("id") == 2, r.brief())
-        # Without the Accept the transport asks for, the server refuses: the error line
-        # carries the status and the JSON-RPC error body.
-        r = cli(["-o", "jsonl", "--json", '{"jsonrpc":"2.0","id":3,"method":"tools/list"}', url], timeout=20)
-        errs = r.of("error")
-        body = errs[0].get("body", "") if errs else ""
-        C.check("cli -> mcp: default Accept refused (406), the JSON-RPC error body reported",
-                r.rc == 1 and bool(errs) and errs[0].get("status") == 406 and '"jsonrpc"' in body, r.brief())
-    finally:
-        srv.stop()
+        C.check("cli -> mcp: GET with --last-event-id replays what followed (progress 2, 3, the result)",
+                r.rc == 0 and r.close_reason() == "max_events" and len(msgs) == 3
+                and [m and (m.get("params") or {}).get("progress") for m in msgs[:2]] == [2, 3]
+                and (msgs[2] or {}).get("id") == 2 and [i for _, _, i in r.events()] == ids[1:], r.brief())
+    r = cli(["-o", "data", "--reconnect", "never", "-H", MCP_ACCEPT, *session, "--json", json.dumps(call), url],
+            timeout=20)
+    lines = [x for x in r.raw if x]
+    C.check("cli -> mcp: -o data gives one JSON-RPC message per line",
+            r.rc == 0 and len(lines) == 4 and json.loads(lines[-1]).get("id") == 2, r.brief())
+    # Without the Accept the transport asks for, the server refuses: the error line
+    # carries the status and the JSON-RPC error body.
+    r = cli(["-o", "jsonl", "--json", '{"jsonrpc":"2.0","id":3,"method":"tools/list"}', url], timeout=20)
+    errs = r.of("error")
+    body = errs[0].get("body", "") if errs else ""
+    C.check("cli -> mcp: default Accept refused (406), the JSON-RPC error body reported",
+            r.rc == 1 and bool(errs) and errs[0].get("status") == 406 and '"jsonrpc"' in body, r.brief())
 
 
 def main() -> int:
