@@ -5,11 +5,14 @@
 //! SSE endpoints that each exercise one rule of the browser API: echoing the
 //! request, named events and ids, error statuses with a JSON body, a wrong content
 //! type, 204, a slow stream whose disconnect the server records, a resumable
-//! stream that logs each `Last-Event-ID`, a stall, a long fast stream (`/many/{n}`), and an OpenAI-style
-//! `POST /v1/chat/completions` stream for the demo. It listens on two ports so the
-//! tests can make cross-origin (CORS) requests: the page loads from one origin and
-//! calls the other. It prints `{"page":URL,"api":URL}` on one line, then serves
-//! until killed or until `--max-seconds` (default 900) pass, so it never outlives a
+//! stream that logs each `Last-Event-ID`, a stall, a long fast stream
+//! (`/many/{n}`), an OpenAI-style `POST /v1/chat/completions` stream for the demo,
+//! and the streams that the differential test stores and then plays, cut into
+//! many writes, to the browser's own `EventSource` and to `PostSource` alike. It
+//! listens on two ports so the tests can make cross-origin (CORS) requests: the
+//! page loads from one origin and calls the other. It prints
+//! `{"page":URL,"api":URL}` on one line, then serves until killed or until
+//! `--max-seconds` (default 900) pass, so it never outlives a
 //! forgotten test run.
 
 #[cfg(target_arch = "wasm32")]
@@ -30,7 +33,7 @@ mod server {
 
     use axum::Router;
     use axum::body::{Body, Bytes};
-    use axum::extract::{Path, State};
+    use axum::extract::{Extension, Path, Query, State};
     use axum::http::{HeaderMap, HeaderName, Method, StatusCode, header};
     use axum::response::{IntoResponse, Response};
     use axum::routing::{any, get, post};
@@ -61,6 +64,14 @@ mod server {
     }
 
     type Log = Arc<Mutex<HashMap<String, Seen>>>;
+
+    /// The streams of the differential test, by token: the bytes, and where to cut
+    /// them into writes.
+    type Stored = Arc<Mutex<HashMap<String, (Bytes, Vec<usize>)>>>;
+
+    /// Ends every stored stream: a blank line (which dispatches whatever block the
+    /// stream left open, the same for every client), then an `end` event.
+    const STORED_END: &[u8] = b"\n\nevent: end\ndata: end\n\n";
 
     /// Records the end of a streaming response when hyper drops its body (the
     /// client went away, or the stream finished).
@@ -245,6 +256,59 @@ mod server {
         sse(Body::from_stream(stream::iter(chunks)))
     }
 
+    /// Stores a stream for `GET /stored/{token}`; `?cuts=3,7,20`: the offsets where
+    /// its writes are cut.
+    async fn store_stream(
+        Extension(stored): Extension<Stored>,
+        Path(token): Path<String>,
+        Query(query): Query<HashMap<String, String>>,
+        body: Bytes,
+    ) -> Response {
+        let cuts = query.get("cuts").map(String::as_str).unwrap_or("");
+        let Ok(mut cuts) = cuts
+            .split(',')
+            .filter(|c| !c.is_empty())
+            .map(str::parse)
+            .collect::<Result<Vec<usize>, _>>()
+        else {
+            return StatusCode::BAD_REQUEST.into_response();
+        };
+        cuts.retain(|&c| 0 < c && c < body.len());
+        cuts.sort_unstable();
+        cuts.dedup();
+        stored.lock().unwrap().insert(token, (body, cuts));
+        StatusCode::NO_CONTENT.into_response()
+    }
+
+    /// Plays a stored stream: each piece in its own write, 1 ms apart, then
+    /// [`STORED_END`], then nothing (no EOF, so no client reconnects) until the
+    /// client leaves or 30 s pass.
+    async fn play_stored(
+        Extension(stored): Extension<Stored>,
+        Path(token): Path<String>,
+    ) -> Response {
+        let Some((body, cuts)) = stored.lock().unwrap().get(&token).cloned() else {
+            return StatusCode::NOT_FOUND.into_response();
+        };
+        let ends = cuts.into_iter().chain([body.len()]);
+        let mut pieces = Vec::new();
+        let mut at = 0;
+        for end in ends {
+            pieces.push(body.slice(at..end));
+            at = end;
+        }
+        pieces.push(Bytes::from_static(STORED_END));
+        let writes = stream::iter(pieces).then(|piece| async move {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            Ok::<_, Infallible>(piece)
+        });
+        let hold = stream::once(async {
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            Ok(Bytes::new())
+        });
+        sse(Body::from_stream(writes.chain(hold)))
+    }
+
     async fn seen(State(log): State<Log>, Path(token): Path<String>) -> Response {
         let seen = log.lock().unwrap().get(&token).cloned().unwrap_or_default();
         axum::Json(seen.to_json()).into_response()
@@ -300,7 +364,7 @@ mod server {
         sse(paced(chunks, Duration::from_millis(60), None))
     }
 
-    fn app(dir: &str, log: Log) -> Router {
+    fn app(dir: &str, log: Log, stored: Stored) -> Router {
         let cors =
             CorsLayer::very_permissive().expose_headers([HeaderName::from_static("x-test-header")]);
         Router::new()
@@ -318,9 +382,11 @@ mod server {
             .route("/big", any(big))
             .route("/many/{n}", any(many))
             .route("/seen/{token}", get(seen))
+            .route("/stored/{token}", post(store_stream).get(play_stored))
             .route("/v1/chat/completions", post(chat))
             .fallback_service(ServeDir::new(dir))
             .with_state(log)
+            .layer(Extension(stored))
             .layer(cors)
     }
 
@@ -352,6 +418,7 @@ mod server {
             .expect("tokio runtime");
         runtime.block_on(async move {
             let log = Log::default();
+            let stored = Stored::default();
             let page = tokio::net::TcpListener::bind(("127.0.0.1", port))
                 .await
                 .expect("bind page port");
@@ -364,8 +431,8 @@ mod server {
             });
             println!("{line}");
             std::io::stdout().flush().ok();
-            let a = axum::serve(page, app(&dir, log.clone()));
-            let b = axum::serve(api, app(&dir, log));
+            let a = axum::serve(page, app(&dir, log.clone(), stored.clone()));
+            let b = axum::serve(api, app(&dir, log, stored));
             tokio::select! {
                 r = a => r.expect("serve"),
                 r = b => r.expect("serve"),
