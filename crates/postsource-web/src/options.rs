@@ -132,10 +132,18 @@ impl Options {
             headers.set("accept", "text/event-stream")?;
         }
         if !last_event_id.is_empty() {
-            headers.set("last-event-id", last_event_id)?;
+            headers.set("last-event-id", &byte_string(last_event_id))?;
         }
         self.init.set_headers(&headers);
         self.init.set_signal(signal);
         Request::new_with_str_and_init(&self.url, &self.init)
     }
+}
+
+/// `text`'s UTF-8 bytes as a JS "ByteString", one character per byte: how fetch
+/// takes a header value's bytes. The spec sends `Last-Event-ID` as UTF-8; given
+/// the id itself, `Headers` would throw on any character above U+00FF, and send
+/// the rest as Latin-1.
+fn byte_string(text: &str) -> String {
+    text.bytes().map(char::from).collect()
 }

@@ -92,11 +92,12 @@ mod server {
         let seen = map.entry(token.to_string()).or_default();
         seen.connected += 1;
         seen.methods.push(method.to_string());
+        // As UTF-8, which is how the spec sends the id.
         let id = headers
             .get("last-event-id")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        seen.last_event_ids.push(id.to_string());
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .unwrap_or_default();
+        seen.last_event_ids.push(id);
         Guard {
             log: log.clone(),
             token: token.to_string(),
@@ -135,8 +136,8 @@ mod server {
         let h = |name: &str| {
             headers
                 .get(name)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
+                .map(|v| String::from_utf8_lossy(v.as_bytes()))
+                .unwrap_or_default()
         };
         let data = json!({
             "method": method.as_str(),
@@ -218,6 +219,24 @@ mod server {
             )),
             Some(_) => StatusCode::NO_CONTENT.into_response(),
         }
+    }
+
+    /// First request: `retry: 10`, the id given as `?id=`, one event, then EOF; the
+    /// reconnection, whose `Last-Event-ID` the log keeps: 204, which ends the stream.
+    async fn resume_with(
+        State(log): State<Log>,
+        Path(token): Path<String>,
+        Query(query): Query<HashMap<String, String>>,
+        method: Method,
+        headers: HeaderMap,
+    ) -> Response {
+        let guard = record(&log, &token, &method, &headers);
+        if log.lock().unwrap()[&token].connected > 1 {
+            return StatusCode::NO_CONTENT.into_response();
+        }
+        let id = query.get("id").map(String::as_str).unwrap_or("");
+        let text = format!("retry: 10\nid: {id}\ndata: x\n\n");
+        sse(paced(vec![text], Duration::ZERO, Some(guard)))
     }
 
     /// Opens, then sends nothing for 30 s.
@@ -377,6 +396,7 @@ mod server {
             .route("/eof", any(eof))
             .route("/slow/{token}", any(slow))
             .route("/resume/{token}", any(resume))
+            .route("/resume-with/{token}", any(resume_with))
             .route("/hang/{token}", any(hang))
             .route("/stall", any(stall))
             .route("/big", any(big))

@@ -188,6 +188,29 @@ test('lastEventId option is sent on the first request', async () => {
   assert.equal(JSON.parse(echo.data).lastEventId, '41');
 });
 
+test("Last-Event-ID is sent as UTF-8, as the browser's own EventSource sends it, whatever the id", async () => {
+  const ids = ['é日🎉', 'ü', 'plain-7'];
+  for (const [n, id] of ids.entries()) {
+    for (const kind of ['EventSource', 'PostSource']) {
+      const token = `utf8-id-${kind}-${n}-${Date.now()}`;
+      await run(async ({ api, token, id, kind }) => {
+        const url = `${api}/resume-with/${token}?id=${encodeURIComponent(id)}`;
+        const s = kind === 'EventSource' ? new EventSource(url) : new postsource.PostSource(url);
+        // The reconnection is answered 204, which closes both.
+        const start = Date.now();
+        while (s.readyState !== 2 && Date.now() - start < 5000) await sleep(20);
+        s.close();
+      }, { token, id, kind });
+      assert.deepEqual((await seen(token)).lastEventIds, ['', id], `${kind}, id ${id}`);
+    }
+  }
+  const log = await run(async ({ api }) => {
+    const s = new postsource.PostSource(`${api}/echo`, { lastEventId: 'é日🎉', reconnect: 'never' });
+    return ended(s, trace(s, ['echo']));
+  });
+  assert.equal(JSON.parse(log.find((e) => e.type === 'echo').data).lastEventId, 'é日🎉');
+});
+
 test('close fires exactly once, last, after the error of the same cause, for every way a stream ends', async () => {
   const results = await run(async ({ api }) => {
     const P = postsource.PostSource;
