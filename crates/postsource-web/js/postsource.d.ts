@@ -93,6 +93,10 @@ export interface PostSourceEventMap<H = Headers> {
  * `e instanceof MessageEvent`); the lifecycle events are plain Events.
  */
 export declare class PostSource extends EventTarget {
+  /**
+   * Throws a "SyntaxError" DOMException for a URL that does not parse (as
+   * EventSource does), and a TypeError naming a bad option.
+   */
   constructor(url: string | URL, options?: PostSourceInit);
   static readonly CONNECTING: 0;
   static readonly OPEN: 1;

@@ -59,6 +59,15 @@ function coreArgs(url, options) {
   return [url, method, init, settings, string('untilData'), string('lastEventId') ?? ''];
 }
 
+// As EventSource: a URL that does not parse is a SyntaxError DOMException.
+function resolve(url) {
+  try {
+    return new URL(url, globalThis.location?.href).href;
+  } catch {
+    throw new DOMException(`Invalid URL: ${url}`, 'SyntaxError');
+  }
+}
+
 function headerLines(headers) {
   let text = '';
   for (const [name, value] of headers) text += `${name}: ${value}\r\n`;
@@ -79,7 +88,7 @@ export class PostSource extends EventTarget {
 
   constructor(url, options = {}) {
     super();
-    this.#url = new URL(url, globalThis.location?.href).href;
+    this.#url = resolve(url);
     this.#withCredentials =
       options.credentials === 'include' || (!options.credentials && !!options.withCredentials);
     const sink = {
@@ -160,6 +169,10 @@ export class PostSource extends EventTarget {
   /** The last event id, sent as Last-Event-ID when reconnecting. */
   get lastEventId() {
     return this.#closed ? this.#lastEventId : this.#core.lastEventId;
+  }
+
+  get [Symbol.toStringTag]() {
+    return 'PostSource';
   }
 
   /** Abort the request now. Fires `close` (reason "aborted") once; then nothing. */

@@ -304,15 +304,22 @@ test('the module under the crate name is the same module; init() follows the was
   assert.deepEqual(same, [true, true, 'function', 0]);
 });
 
-test('bad options throw a TypeError from the constructor', async () => {
+test('bad options throw a TypeError from the constructor, a bad URL a SyntaxError as from EventSource', async () => {
   const names = await run(async ({ api }) => {
     const out = [];
     for (const opts of [{ reconnect: 'sometimes' }, { timeout: -1 }, { credentials: 'all' }, { method: 'GET', body: 'x' }]) {
       try { new postsource.PostSource(`${api}/echo`, opts); out.push('no throw'); } catch (e) { out.push(e.name); }
     }
+    for (const make of [(u) => new EventSource(u), (u) => new postsource.PostSource(u)]) {
+      try { make('http://['); out.push('no throw'); } catch (e) { out.push(`${e.constructor.name} ${e.name}`); }
+    }
+    const s = new postsource.PostSource('/echo#top');
+    out.push(s.url, Object.prototype.toString.call(s));
+    s.close();
     return out;
   });
-  assert.deepEqual(names, ['TypeError', 'TypeError', 'TypeError', 'TypeError']);
+  assert.deepEqual(names, ['TypeError', 'TypeError', 'TypeError', 'TypeError',
+    'DOMException SyntaxError', 'DOMException SyntaxError', `${server.page}/echo#top`, '[object PostSource]']);
 });
 
 test('XhrSource: open with status, header lines and url; events; no reconnection by default', async () => {
