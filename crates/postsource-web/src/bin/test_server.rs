@@ -70,8 +70,9 @@ mod server {
     type Stored = Arc<Mutex<HashMap<String, (Bytes, Vec<usize>)>>>;
 
     /// Ends every stored stream: a blank line (which dispatches whatever block the
-    /// stream left open, the same for every client), then an `end` event.
-    const STORED_END: &[u8] = b"\n\nevent: end\ndata: end\n\n";
+    /// stream left open, the same for every client), then an `end` event whose data
+    /// no random stream holds (for the CLI's `--until-data`).
+    const STORED_END: &[u8] = b"\n\nevent: end\ndata: end-of-stored-stream\n\n";
 
     /// Records the end of a streaming response when hyper drops its body (the
     /// client went away, or the stream finished).

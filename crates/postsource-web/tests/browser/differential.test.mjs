@@ -9,7 +9,10 @@
 // server, which writes it cut at random offsets (a CRLF or a character split between
 // writes included), then a blank line and an `end` event, and then keeps the
 // connection open, so that neither client reconnects. Both clients read each stream
-// at the same time, and stop at `end`.
+// at the same time, and stop at `end`. The native CLI (`postsource -o jsonl`, when
+// POSTSOURCE_SERVE names it, as scripts/test-web does) reads each stream too: its
+// parser takes fast paths that the browser build leaves out, so it is held to the
+// same reference.
 //
 // One deviation of Chromium's is worked around, not tested: after a leading BOM,
 // Blink's EventSourceParser::AddBytes (event_source_parser.cc) goes on with
@@ -22,6 +25,8 @@
 // another count.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { startServer, startBrowser, openPage } from './harness.mjs';
 
 const SEED = Number(process.env.POSTSOURCE_DIFF_SEED ?? 20261203);
@@ -121,6 +126,22 @@ const show = (bytes) => [...bytes].map((b) =>
   b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`,
 ).join('');
 
+const CLI = process.env.POSTSOURCE_SERVE;
+const END_DATA = 'end-of-stored-stream';
+
+/** The events of a stored stream as the CLI prints them, of the listened types. */
+async function readWithCli(url) {
+  try {
+    const { stdout } = await promisify(execFile)(CLI,
+      ['-o', 'jsonl', '--until-data', END_DATA, '--reconnect', 'never', '--timeout', '10', url]);
+    return stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line))
+      .filter((l) => l.type === 'event' && LISTENED.includes(l.event))
+      .map((l) => ({ type: l.event, data: l.data, lastEventId: l.id }));
+  } catch (e) {
+    return [{ type: 'cli failed', detail: String(e) }];
+  }
+}
+
 /** In the page: read each stored stream with EventSource and PostSource at once. */
 async function readBoth({ api, tokens, types }) {
   const watch = (source) => new Promise((resolve) => {
@@ -148,7 +169,7 @@ async function readBoth({ api, tokens, types }) {
   return results;
 }
 
-test(`PostSource fires exactly the events of the browser's EventSource on ${CASES} random streams (seed ${SEED})`, async () => {
+test(`PostSource (and the CLI) fire exactly the events of the browser's EventSource on ${CASES} random streams (seed ${SEED})`, async () => {
   const store = async (token, { bytes, cuts }) => {
     const res = await fetch(`${server.api}/stored/${token}?cuts=${cuts.join(',')}`, { method: 'POST', body: bytes });
     assert.equal(res.status, 204);
@@ -171,15 +192,23 @@ test(`PostSource fires exactly the events of the browser's EventSource on ${CASE
   const mismatches = [];
   let events = 0, replaced = 0, named = 0, withId = 0;
   for (let at = 0; at < tokens.length; at += BATCH) {
-    const results = await page.evaluate(readBoth, { api: server.api, tokens: tokens.slice(at, at + BATCH), types: LISTENED });
-    for (const { token, native, ours } of results) {
+    const batch = tokens.slice(at, at + BATCH);
+    const [results, cli] = await Promise.all([
+      page.evaluate(readBoth, { api: server.api, tokens: batch, types: LISTENED }),
+      CLI ? Promise.all(batch.map(({ token }) => readWithCli(`${server.api}/stored/${token}`))) : [],
+    ]);
+    for (const [n, { token, native, ours }] of results.entries()) {
       assert.equal(native.at(-1)?.type, 'end', `EventSource did not reach the end of ${token}`);
-      try {
-        assert.deepEqual(ours, native);
-      } catch {
-        const c = cases.get(token);
-        mismatches.push(`seed ${c.seed}: "${show(c.bytes)}" cut at [${c.cuts}]\n` +
-          `  EventSource: ${JSON.stringify(native)}\n  PostSource:  ${JSON.stringify(ours)}`);
+      const expected = native.map(({ origin, ...rest }) => rest);
+      for (const [name, got, want] of [['PostSource', ours, native], ['CLI', cli[n], expected]]) {
+        if (got === undefined) continue;
+        try {
+          assert.deepEqual(got, want);
+        } catch {
+          const c = cases.get(token);
+          mismatches.push(`seed ${c.seed}: "${show(c.bytes)}" cut at [${c.cuts}]\n` +
+            `  EventSource: ${JSON.stringify(want)}\n  ${name}: ${JSON.stringify(got)}`);
+        }
       }
       for (const e of native.slice(0, -1)) {
         events += 1;
@@ -194,6 +223,7 @@ test(`PostSource fires exactly the events of the browser's EventSource on ${CASE
   assert.ok(events > CASES, `only ${events} events in ${CASES} streams`);
   assert.ok(replaced > 0 && named > 0 && withId > 0, JSON.stringify({ events, replaced, named, withId }));
   console.log(`differential: ${CASES} streams, ${events} events agree (${named} named, ${withId} with an id, ` +
-    `${replaced} with U+FFFD; ${bomThenEol} streams start with a BOM then a line end)`);
+    `${replaced} with U+FFFD; ${bomThenEol} streams start with a BOM then a line end)` +
+    (CLI ? '; the CLI agrees too' : '; the CLI was not given (POSTSOURCE_SERVE)'));
   assert.deepEqual(errors.filter((e) => e.startsWith('pageerror')), []);
 });
