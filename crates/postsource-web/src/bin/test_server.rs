@@ -222,8 +222,8 @@ mod server {
         }
     }
 
-    /// First request: `retry: 10`, the id given as `?id=`, one event, then EOF; the
-    /// reconnection, whose `Last-Event-ID` the log keeps: 204, which ends the stream.
+    /// First request: the stream given as `?body=`, then EOF; the reconnection,
+    /// whose `Last-Event-ID` the log keeps: 204, which ends the stream.
     async fn resume_with(
         State(log): State<Log>,
         Path(token): Path<String>,
@@ -235,9 +235,8 @@ mod server {
         if log.lock().unwrap()[&token].connected > 1 {
             return StatusCode::NO_CONTENT.into_response();
         }
-        let id = query.get("id").map(String::as_str).unwrap_or("");
-        let text = format!("retry: 10\nid: {id}\ndata: x\n\n");
-        sse(paced(vec![text], Duration::ZERO, Some(guard)))
+        let body = query.get("body").cloned().unwrap_or_default();
+        sse(paced(vec![body], Duration::ZERO, Some(guard)))
     }
 
     /// Opens, then sends nothing for 30 s.

@@ -188,20 +188,29 @@ test('lastEventId option is sent on the first request', async () => {
   assert.equal(JSON.parse(echo.data).lastEventId, '41');
 });
 
-test("Last-Event-ID is sent as UTF-8, as the browser's own EventSource sends it, whatever the id", async () => {
-  const ids = ['é日🎉', 'ü', 'plain-7'];
-  for (const [n, id] of ids.entries()) {
+test("the reconnection's Last-Event-ID is the one EventSource sends: UTF-8, and by the spec's rules", async () => {
+  // [stream before EOF, the Last-Event-ID of the reconnection ('' for none)]
+  const cases = [
+    ...['é日🎉', 'ü', 'plain-7'].map((id) => [`id: ${id}\ndata: x\n\n`, id]),
+    // An empty id resets it; an id in a block without data still counts; the id of a
+    // block the EOF cut off does not.
+    ['id: 5\ndata: a\n\nid\ndata: b\n\n', ''],
+    ['id: 5\ndata: a\n\nid: 6\n\n', '6'],
+    ['id: 5\ndata: a\n\nid: 7\ndata: b', '5'],
+    ['id: 5\ndata: a\n\nid: 8\ndata: b\n', '5'],
+  ];
+  for (const [n, [stream, want]] of cases.entries()) {
     for (const kind of ['EventSource', 'PostSource']) {
-      const token = `utf8-id-${kind}-${n}-${Date.now()}`;
-      await run(async ({ api, token, id, kind }) => {
-        const url = `${api}/resume-with/${token}?id=${encodeURIComponent(id)}`;
+      const token = `lei-${kind}-${n}-${Date.now()}`;
+      await run(async ({ api, token, stream, kind }) => {
+        const url = `${api}/resume-with/${token}?body=${encodeURIComponent(`retry: 10\n${stream}`)}`;
         const s = kind === 'EventSource' ? new EventSource(url) : new postsource.PostSource(url);
         // The reconnection is answered 204, which closes both.
         const start = Date.now();
         while (s.readyState !== 2 && Date.now() - start < 5000) await sleep(20);
         s.close();
-      }, { token, id, kind });
-      assert.deepEqual((await seen(token)).lastEventIds, ['', id], `${kind}, id ${id}`);
+      }, { token, stream, kind });
+      assert.deepEqual((await seen(token)).lastEventIds, ['', want], `${kind}: ${JSON.stringify(stream)}`);
     }
   }
   const log = await run(async ({ api }) => {
