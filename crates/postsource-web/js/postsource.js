@@ -29,6 +29,7 @@ const SETTINGS = ['reconnect', 'retryUnavailable', 'retry', 'maxRetries', 'maxEl
   'idleTimeout', 'responseTimeout', 'maxEventSize', 'maxErrorBody'];
 const RECONNECT = ['auto', 'always', 'never'];
 const CREDENTIALS = ['omit', 'include', 'same-origin'];
+const FETCHABLE = ['http:', 'https:', 'data:', 'blob:'];
 
 // Read and check the options object (unknown keys are ignored; a bad value throws
 // a TypeError naming the option), normalised for the Rust Core: reading a JS
@@ -50,8 +51,11 @@ function coreArgs(url, options) {
   const credentials = string('credentials') ?? (o.withCredentials ? 'include' : 'same-origin');
   if (!CREDENTIALS.includes(credentials)) bad('credentials');
   const r = o.reconnect;
-  const reconnect = r == null ? 0 : typeof r === 'boolean' ? (r ? 1 : 2) : RECONNECT.indexOf(r);
+  let reconnect = r == null ? 0 : typeof r === 'boolean' ? (r ? 1 : 2) : RECONNECT.indexOf(r);
   if (reconnect < 0) bad('reconnect');
+  // fetch has nothing but a network error for another scheme: as EventSource does,
+  // fail the connection at once instead of retrying what is futile.
+  if (!FETCHABLE.includes(new URL(url).protocol)) reconnect = 2;
   const settings = SETTINGS.map((key, i) => (i === 0 ? reconnect : i === 1 ? +!!o[key] : number(key)));
   // cache: "no-store" instead of a Cache-Control request header, which would force
   // a CORS preflight on every cross-origin stream.

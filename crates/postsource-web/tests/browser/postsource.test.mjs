@@ -331,6 +331,23 @@ test('bad options throw a TypeError from the constructor, a bad URL a SyntaxErro
     'DOMException SyntaxError', 'DOMException SyntaxError', `${server.page}/echo#top`, '[object PostSource]']);
 });
 
+test('a URL that fetch cannot load (ftp:) fails at once, as EventSource does, without retrying', async () => {
+  const log = await run(async () => {
+    const native = new EventSource('ftp://127.0.0.1/x');
+    const s = new postsource.PostSource('ftp://127.0.0.1/x', { reconnect: 'always' });
+    const log = trace(s);
+    await ended(s, log, 3000);
+    log.push({ type: 'native', readyState: native.readyState });
+    native.close();
+    return log;
+  });
+  assert.deepEqual(types(log), ['error', 'close', 'native']);
+  assert.equal(log[0].kind, 'network');
+  assert.equal(log[0].reconnecting, false);
+  assert.equal(log[1].reason, 'error');
+  assert.equal(log[2].readyState, 2, 'EventSource is CLOSED too');
+});
+
 test('XhrSource: open with status, header lines and url; events; no reconnection by default', async () => {
   const token = `xhr-${Date.now()}`;
   const log = await run(async ({ api, token }) => {
