@@ -1,6 +1,8 @@
 // End to end: the demo page in headless Chromium. Type a prompt, Generate, see
 // tokens stream in, Stop, and check that no more arrive, that the server saw the
-// request end, and that the console stayed clean. Saves a screenshot.
+// request end, and that the console stayed clean. Saves a screenshot. Then the
+// browser's own EventSource and PostSource read `postsource serve` side by side,
+// from another origin.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -44,4 +46,41 @@ test(`demo (${process.env.POSTSOURCE_SERVE ? 'postsource serve --web' : 'test se
     await page.screenshot({ path: shot, fullPage: true });
   }
   assert.deepEqual(errors, []);
+});
+
+test('postsource serve, cross-origin: the browser\'s EventSource and PostSource read the same events from /ticks (resuming) and /test/drip', { skip: !process.env.POSTSOURCE_SERVE && 'POSTSOURCE_SERVE is not set' }, async () => {
+  const pages = await startServer();
+  try {
+    const { page, errors } = await openPage(browser, `${pages.page}/test/index.html`);
+    await page.waitForFunction(() => document.title === 'ready', null, { timeout: 30_000 });
+    const got = await page.evaluate(async ({ api }) => {
+      const read = (source, types, n) => new Promise((resolve) => {
+        const log = [];
+        const done = () => { source.close(); resolve(log); };
+        for (const type of types) {
+          source.addEventListener(type, (e) => {
+            log.push([e.type, e.data, e.lastEventId, e.origin]);
+            if (log.length === n) done();
+          });
+        }
+        setTimeout(done, 10_000);
+      });
+      const both = (url, types, n) => Promise.all([
+        read(new EventSource(url), types, n), read(new postsource.PostSource(url), types, n)]);
+      // Each connection ends after 2 ticks; both reconnect after retry: 50 with
+      // Last-Event-ID, and the server goes on from there.
+      const ticks = await both(`${api}/ticks?interval_ms=20&count=2&retry=50`, ['tick'], 5);
+      // One byte per write: CRLF, CR, a comment, multi-byte UTF-8, ids.
+      const drip = await both(`${api}/test/drip?delay_ms=1`, ['message', 'named'], 3);
+      return { ticks, drip };
+    }, { api: server.api });
+    const origin = new URL(server.api).origin;
+    assert.deepEqual(got.ticks[0], [1, 2, 3, 4, 5].map((n) => ['tick', `${n}`, `${n}`, origin]));
+    assert.deepEqual(got.ticks[1], got.ticks[0], 'PostSource: the same ticks');
+    assert.equal(got.drip[0].length, 3);
+    assert.deepEqual(got.drip[1], got.drip[0], 'PostSource: the same events');
+    assert.deepEqual(errors.filter((e) => e.startsWith('pageerror')), []);
+  } finally {
+    pages.stop();
+  }
 });
