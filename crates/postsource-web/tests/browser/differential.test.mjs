@@ -5,10 +5,10 @@
 // on every stream: the same events, in the same order, with the same type, data,
 // lastEventId and origin. Each case is a random stream (seeded: a failure names its
 // seed and bytes) of `data`, `event`, `id`, `retry`, comments, unknown fields, BOMs,
-// CR / LF / CRLF line ends, invalid and split UTF-8 and NULs, stored on the test
-// server, which writes it cut at random offsets (a CRLF or a character split between
-// writes included), then a blank line and an `end` event, and then keeps the
-// connection open, so that neither client reconnects. Both clients read each stream
+// CR / LF / CRLF line ends, invalid and split UTF-8, NULs and now and then a value of
+// a few KB. The test server stores it and writes it cut at random offsets (a CRLF or
+// a character split between writes included), then a blank line and an `end` event,
+// and then keeps the connection open, so that neither client reconnects. Both read it
 // at the same time, and stop at `end`. The native CLI (`postsource -o jsonl`, when
 // POSTSOURCE_SERVE names it, as scripts/test-web does) reads each stream too: its
 // parser takes fast paths that the browser build leaves out, so it is held to the
@@ -79,7 +79,11 @@ function genCase(rand) {
   const pick = (xs) => xs[Math.floor(rand() * xs.length)];
   const push = (x) => bytes.push(...(typeof x === 'string' ? enc.encode(x) : x));
   const value = () => {
-    for (let n = Math.floor(rand() * 3); n > 0; n--) push(rand() < 0.25 ? pick(RAW) : pick(TEXT));
+    for (let n = Math.floor(rand() * 3); n > 0; n--) {
+      const r = rand();
+      // Now and then a long value, which many writes carry.
+      push(r < 0.02 ? pick(TEXT).repeat(200 + Math.floor(rand() * 800)) : r < 0.25 ? pick(RAW) : pick(TEXT));
+    }
   };
   for (let n = pick([0, 0, 0, 1, 1, 2]); n > 0; n--) push(BOM);
   for (let lines = 1 + Math.floor(rand() * 30); lines > 0; lines--) {
@@ -108,9 +112,11 @@ function genCase(rand) {
     push(pick(EOL));
   }
   if (rand() < 0.3) push('data: unterminated');
+  // Up to 40 writes, at random offsets; short streams are cut between most bytes.
   const cuts = [];
-  for (let at = 1; at < bytes.length; at++) if (rand() < 0.3) cuts.push(at);
-  return { bytes: Uint8Array.from(bytes), cuts };
+  for (let n = 1 + Math.floor(rand() * 40); n > 0; n--) cuts.push(1 + Math.floor(rand() * (bytes.length - 1)));
+  cuts.sort((a, b) => a - b);
+  return { bytes: Uint8Array.from(bytes), cuts: [...new Set(cuts)].filter((at) => at > 0 && at < bytes.length) };
 }
 
 /** What EventSource is given for a case: the same stream, without a leading BOM that
@@ -190,7 +196,7 @@ test(`PostSource (and the CLI) fire exactly the events of the browser's EventSou
     tokens.push({ token, nativeToken: adjusted ? `${token}-es` : token });
   }
   const mismatches = [];
-  let events = 0, replaced = 0, named = 0, withId = 0;
+  let events = 0, replaced = 0, named = 0, withId = 0, long = 0;
   for (let at = 0; at < tokens.length; at += BATCH) {
     const batch = tokens.slice(at, at + BATCH);
     const [results, cli] = await Promise.all([
@@ -215,14 +221,15 @@ test(`PostSource (and the CLI) fire exactly the events of the browser's EventSou
         replaced += (e.data + e.lastEventId).includes('\ufffd') ? 1 : 0;
         named += e.type !== 'message' ? 1 : 0;
         withId += e.lastEventId !== '' ? 1 : 0;
+        long += e.data.length + e.lastEventId.length > 1000 ? 1 : 0;
       }
     }
   }
   assert.deepEqual(mismatches, [], `${mismatches.length} of ${CASES} streams differ:\n${mismatches.slice(0, 5).join('\n')}`);
   // The streams must have exercised what they are for.
   assert.ok(events > CASES, `only ${events} events in ${CASES} streams`);
-  assert.ok(replaced > 0 && named > 0 && withId > 0, JSON.stringify({ events, replaced, named, withId }));
-  console.log(`differential: ${CASES} streams, ${events} events agree (${named} named, ${withId} with an id, ` +
+  assert.ok(replaced > 0 && named > 0 && withId > 0 && long > 0, JSON.stringify({ events, replaced, named, withId, long }));
+  console.log(`differential: ${CASES} streams, ${events} events agree (${named} named, ${withId} with an id, ${long} over 1 KB, ` +
     `${replaced} with U+FFFD; ${bomThenEol} streams start with a BOM then a line end)` +
     (CLI ? '; the CLI agrees too' : '; the CLI was not given (POSTSOURCE_SERVE)'));
   assert.deepEqual(errors.filter((e) => e.startsWith('pageerror')), []);
