@@ -401,6 +401,50 @@ test('XhrSource: close() mid-stream with no console error and nothing pending', 
   assert.ok(await eventually(async () => (await seen(token)).disconnected >= 1), 'server saw the disconnect');
 });
 
+test('in a module Web Worker: named events with ids to the end of the stream; close() mid-stream, seen by the server', async () => {
+  const token = `worker-${Date.now()}`;
+  const logs = await run(async ({ api, token }) => {
+    const module = new URL('../postsource.js', location.href).href;
+    const src = `import { PostSource } from ${JSON.stringify(module)};
+      const read = (url, types, closeAfter) => new Promise((resolve) => {
+        const s = new PostSource(url, { reconnect: 'never' });
+        const log = [];
+        for (const t of ['open', 'message', 'error', 'close', ...types]) {
+          s.addEventListener(t, (e) => {
+            log.push([t, e.data ?? e.reason ?? null, e.lastEventId ?? null, s.readyState]);
+            if (t === 'close') resolve(log);
+            else if (t === 'message' && --closeAfter === 0) s.close();
+          });
+        }
+      });
+      postMessage([
+        await read(${JSON.stringify(`${api}/named`)}, ['greeting', 'update'], -1),
+        await read(${JSON.stringify(`${api}/slow/${token}`)}, [], 3),
+      ]);`;
+    const worker = new Worker(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })), { type: 'module' });
+    const logs = await new Promise((resolve) => {
+      worker.onmessage = (e) => resolve(e.data);
+      worker.onerror = (e) => resolve([[['worker error', e.message]]]);
+      setTimeout(() => resolve([[['timeout']]]), 10_000);
+    });
+    worker.terminate();
+    return logs;
+  }, { token });
+  assert.deepEqual(logs[0], [
+    ['open', null, null, 1],
+    ['greeting', 'hello', '1', 1],
+    ['message', 'plain', '1', 1],
+    ['update', 'line1\nline2', '2', 1],
+    ['close', 'eof', null, 2],
+  ]);
+  assert.deepEqual(logs[1].map(([t, v]) => [t, v]), [
+    ['open', null], ['message', 'tick 0'], ['message', 'tick 1'], ['message', 'tick 2'], ['close', 'aborted'],
+  ]);
+  assert.equal(logs[1].at(-1)[3], 2, 'CLOSED when close fires');
+  const observed = await eventually(async () => (await seen(token)).disconnected >= 1 && seen(token));
+  assert.ok(observed, 'the server observed the disconnect');
+});
+
 test('no uncaught error or unhandled rejection on the page in the whole run', () => {
   assert.deepEqual(pageErrors(), []);
 });
