@@ -238,7 +238,8 @@ comment line, without a blank line, so no client sees an empty event):
                                   streams chat.completion.chunk JSON token by token
                                   (role delta, content deltas, finish_reason, ids on
                                   every event, then data: [DONE]); resumes after
-                                  Last-Event-ID; ?pace_ms=N or x-postsource-pace-ms: N
+                                  Last-Event-ID (204 once all was sent: stop);
+                                  ?pace_ms=N or x-postsource-pace-ms: N
                                   set the pace; stream_options.include_usage adds a
                                   usage chunk. Without stream: a chat.completion JSON.
                                   Bad JSON: 400 with an OpenAI-shaped error.
@@ -250,7 +251,7 @@ comment line, without a blank line, so no client sees an empty event):
                                   ?retry=2000 (the retry: value sent)
   ANY  /replay                    the --replay recording, with its timing (also served
                                   at the recorded request's path when that is free);
-                                  resumes after Last-Event-ID
+                                  resumes after Last-Event-ID (204 when nothing follows)
 Test endpoints, for client conformance:
   ANY  /test/status/{code}        that status with a JSON error body (none for 204, 304)
   ANY  /test/no-content           204 No Content

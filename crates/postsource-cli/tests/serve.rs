@@ -115,6 +115,31 @@ fn chat_completions_stream_is_openai_shaped() {
     };
     assert_eq!(chunk(&resumed.events()[0]), chunk(&events[6]));
 
+    // Resumed after the last id ([DONE]'s): nothing is left, 204 says stop.
+    let last = events.last().unwrap()["id"].as_str().unwrap().to_owned();
+    let (status, _, rest) = http(
+        "POST",
+        &url,
+        &[
+            ("content-type", "application/json"),
+            ("last-event-id", &last),
+        ],
+        body,
+    );
+    assert_eq!((status, rest.as_str()), (204, ""));
+    // So a client that keeps the EventSource rules (reconnect after EOF, as the
+    // server sent ids) and does not stop at [DONE] ends after one reconnection.
+    let whole = run(&["-o", "jsonl", "--json", body, "--retry", "10", &url]);
+    assert_eq!(whole.code, Some(0), "{whole:?}");
+    assert_eq!(whole.events().len(), events.len());
+    let kinds: Vec<Value> = whole.lines().iter().map(|l| l["type"].clone()).collect();
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "reconnect").count(),
+        1,
+        "{kinds:?}"
+    );
+    assert_eq!(whole.lines().last().unwrap()["reason"], "no_content");
+
     // Non-streaming: one chat.completion with the whole text.
     let plain = r#"{"messages":[{"role":"user","content":"hello there"}]}"#;
     let (status, _, body) = http("POST", &url, &[("content-type", "application/json")], plain);
@@ -277,6 +302,32 @@ fn record_then_replay_reproduces_the_events() {
         &replay.url("/replay"),
     ]);
     assert_eq!(resumed.data(), original.data()[2..].to_vec());
+}
+
+#[test]
+fn a_replay_resumed_after_its_last_event_is_204() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ticks.jsonl");
+    let file_arg = file.to_str().unwrap();
+    let serve = Serve::start(&[]);
+    let url = serve.url("/ticks?interval_ms=10&count=3");
+    let original = run(&[
+        "-o",
+        "jsonl",
+        "--reconnect",
+        "never",
+        "--record",
+        file_arg,
+        &url,
+    ]);
+    assert_eq!(original.code, Some(0), "{original:?}");
+    let replay = Serve::start(&["--replay", file_arg, "--speed", "0"]);
+    let resume = |id: &str| http("GET", &replay.url("/replay"), &[("last-event-id", id)], "");
+    let (status, _, body) = resume("2");
+    assert_eq!(status, 200);
+    assert!(body.contains("data: 3\n"), "{body}");
+    let (status, _, body) = resume("3");
+    assert_eq!((status, body.as_str()), (204, ""));
 }
 
 #[test]

@@ -7,7 +7,9 @@
 //! a final chunk with `finish_reason`, an optional usage chunk
 //! (`stream_options.include_usage`), then `data: [DONE]`. Every event carries an id
 //! (its index), and because the answer is a pure function of the request, a client
-//! that reconnects with `Last-Event-ID` gets the rest of the same answer.
+//! that reconnects with `Last-Event-ID` gets the rest of the same answer; once it has
+//! had all of it, 204 No Content, which tells an EventSource-style client to stop
+//! (an empty 200 would have it reconnect forever).
 //! Errors use OpenAI's JSON shape: `{"error": {"message", "type", "param", "code"}}`.
 
 use std::collections::HashMap;
@@ -234,6 +236,9 @@ pub(crate) async fn completions(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse().ok());
     let start = resume_after.map_or(0, |i| i + 1);
+    if start >= data.len() {
+        return StatusCode::NO_CONTENT.into_response();
+    }
     let items = data
         .iter()
         .enumerate()

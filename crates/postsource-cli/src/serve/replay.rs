@@ -4,14 +4,15 @@
 //! the recorded last event id changes, so a client sees the same types, data and ids
 //! as the recorded one did. `--speed` divides the gaps (0: no gaps). A client that
 //! reconnects with `Last-Event-ID` resumes after the first event that carried it —
-//! possibly repeating events that shared the id, never skipping one.
+//! possibly repeating events that shared the id, never skipping one — and gets 204
+//! No Content when no event follows it, so that it stops reconnecting.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use postsource::encode::{self, Message};
 
 use super::sse::{self, Out};
@@ -44,6 +45,10 @@ pub(crate) async fn replay(
                 .position(|(_, e)| matches!(e, Entry::Event { id, .. } if id == lei))
         })
         .map_or(0, |i| i + 1);
+    let rest = &entries[start.min(entries.len())..];
+    if start > 0 && !rest.iter().any(|(_, e)| matches!(e, Entry::Event { .. })) {
+        return StatusCode::NO_CONTENT.into_response();
+    }
     let mut last_id = if start > 0 {
         resume.unwrap_or_default()
     } else {
