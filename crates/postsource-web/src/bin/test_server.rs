@@ -37,7 +37,7 @@ mod server {
     use axum::http::{HeaderMap, HeaderName, Method, StatusCode, header};
     use axum::response::{IntoResponse, Response};
     use axum::routing::{any, get, post};
-    use futures::stream::{self, StreamExt};
+    use futures::stream::{self, Stream, StreamExt};
     use serde_json::{Value, json};
     use tower_http::cors::CorsLayer;
     use tower_http::services::ServeDir;
@@ -117,14 +117,22 @@ mod server {
             .into_response()
     }
 
-    /// `chunks` written one by one, `every` apart, then the end of the body.
-    fn paced(chunks: Vec<String>, every: Duration, guard: Option<Guard>) -> Body {
-        let s = stream::iter(chunks.into_iter().enumerate()).then(move |(i, chunk)| async move {
+    /// `chunks` written one by one, `every` apart.
+    fn writes(
+        chunks: Vec<impl Into<Bytes>>,
+        every: Duration,
+    ) -> impl Stream<Item = Result<Bytes, Infallible>> {
+        stream::iter(chunks.into_iter().enumerate()).then(move |(i, chunk)| async move {
             if i > 0 {
                 tokio::time::sleep(every).await;
             }
-            Ok::<_, Infallible>(Bytes::from(chunk))
-        });
+            Ok(chunk.into())
+        })
+    }
+
+    /// `chunks` written one by one, `every` apart, then the end of the body.
+    fn paced(chunks: Vec<String>, every: Duration, guard: Option<Guard>) -> Body {
+        let s = writes(chunks, every);
         // The guard lives exactly as long as the body stream.
         let s = s.chain(stream::once(async move {
             drop(guard);
@@ -317,15 +325,13 @@ mod server {
             at = end;
         }
         pieces.push(Bytes::from_static(STORED_END));
-        let writes = stream::iter(pieces).then(|piece| async move {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-            Ok::<_, Infallible>(piece)
-        });
         let hold = stream::once(async {
             tokio::time::sleep(Duration::from_secs(30)).await;
             Ok(Bytes::new())
         });
-        sse(Body::from_stream(writes.chain(hold)))
+        sse(Body::from_stream(
+            writes(pieces, Duration::from_millis(1)).chain(hold),
+        ))
     }
 
     async fn seen(State(log): State<Log>, Path(token): Path<String>) -> Response {
