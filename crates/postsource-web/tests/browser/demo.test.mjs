@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { startServer, startServe, startBrowser, openPage } from './harness.mjs';
+import { startServer, startServe, startBrowser, openPage, openTestPage } from './harness.mjs';
 
 let server, browser;
 before(async () => {
@@ -51,8 +51,7 @@ test(`demo (${process.env.POSTSOURCE_SERVE ? 'postsource serve --web' : 'test se
 test('postsource serve, cross-origin: the browser\'s EventSource and PostSource read the same events from /ticks (resuming) and /test/drip', { skip: !process.env.POSTSOURCE_SERVE && 'POSTSOURCE_SERVE is not set' }, async () => {
   const pages = await startServer();
   try {
-    const { page, errors } = await openPage(browser, `${pages.page}/test/index.html`);
-    await page.waitForFunction(() => document.title === 'ready', null, { timeout: 30_000 });
+    const { page, errors } = await openTestPage(browser, pages);
     const got = await page.evaluate(async ({ api }) => {
       const read = (source, types, n) => new Promise((resolve) => {
         const log = [];

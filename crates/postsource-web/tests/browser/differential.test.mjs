@@ -27,7 +27,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { startServer, startBrowser, openPage } from './harness.mjs';
+import { startServer, startBrowser, openTestPage } from './harness.mjs';
 
 const SEED = Number(process.env.POSTSOURCE_DIFF_SEED ?? 20261203);
 const CASES = Number(process.env.POSTSOURCE_DIFF_CASES ?? 200);
@@ -39,8 +39,7 @@ let server, browser, page, errors;
 before(async () => {
   server = await startServer();
   browser = await startBrowser();
-  ({ page, errors } = await openPage(browser, `${server.page}/test/index.html`));
-  await page.waitForFunction(() => document.title === 'ready', null, { timeout: 30_000 });
+  ({ page, errors } = await openTestPage(browser, server));
 });
 
 after(async () => {

@@ -63,6 +63,14 @@ export async function openPage(browser, url) {
   return { page, errors };
 }
 
+/** The test page (index.html, which loads the built module as `window.postsource`)
+ * from the test server `server`, once the module is ready; as `openPage`. */
+export async function openTestPage(browser, server) {
+  const opened = await openPage(browser, `${server.page}/test/index.html`);
+  await opened.page.waitForFunction(() => document.title === 'ready', null, { timeout: 30_000 });
+  return opened;
+}
+
 /** Poll `fn` until it returns truthy, for at most `ms`. */
 export async function eventually(fn, ms = 10_000, step = 50) {
   const end = Date.now() + ms;

@@ -3,15 +3,14 @@
 // request here is a real CORS request (with preflights for custom headers).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, startBrowser, openPage, eventually } from './harness.mjs';
+import { startServer, startBrowser, openTestPage, eventually } from './harness.mjs';
 
 let server, browser, page, errors;
 
 before(async () => {
   server = await startServer();
   browser = await startBrowser();
-  ({ page, errors } = await openPage(browser, `${server.page}/test/index.html`));
-  await page.waitForFunction(() => document.title === 'ready', null, { timeout: 30_000 });
+  ({ page, errors } = await openTestPage(browser, server));
 });
 
 after(async () => {
