@@ -239,11 +239,10 @@ fn keep_alive_comments_on_idle_streams() {
     assert!(!out.stdout.contains(": keep-alive\n\n"), "{}", out.stdout);
 }
 
-#[test]
-fn record_then_replay_reproduces_the_events() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("rec.jsonl");
-    let file_arg = file.to_str().unwrap();
+/// `url` of a fresh `serve`, read once and recorded (`--record`) into a file in `dir`:
+/// the file's path and the run.
+fn record(dir: &tempfile::TempDir, url: &str) -> (String, Output) {
+    let file = dir.path().join("rec.jsonl").to_str().unwrap().to_owned();
     let serve = Serve::start(&[]);
     let original = run(&[
         "-o",
@@ -251,10 +250,18 @@ fn record_then_replay_reproduces_the_events() {
         "--reconnect",
         "never",
         "--record",
-        file_arg,
-        &serve.url("/test/events"),
+        &file,
+        &serve.url(url),
     ]);
     assert_eq!(original.code, Some(0), "{original:?}");
+    (file, original)
+}
+
+#[test]
+fn record_then_replay_reproduces_the_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let (file, original) = record(&dir, "/test/events");
+    let file_arg = file.as_str();
     let recorded = std::fs::read_to_string(&file).unwrap();
     assert!(
         recorded.starts_with(r#"{"postsource_recording":1"#),
@@ -307,21 +314,8 @@ fn record_then_replay_reproduces_the_events() {
 #[test]
 fn a_replay_resumed_after_its_last_event_is_204() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("ticks.jsonl");
-    let file_arg = file.to_str().unwrap();
-    let serve = Serve::start(&[]);
-    let url = serve.url("/ticks?interval_ms=10&count=3");
-    let original = run(&[
-        "-o",
-        "jsonl",
-        "--reconnect",
-        "never",
-        "--record",
-        file_arg,
-        &url,
-    ]);
-    assert_eq!(original.code, Some(0), "{original:?}");
-    let replay = Serve::start(&["--replay", file_arg, "--speed", "0"]);
+    let (file, _) = record(&dir, "/ticks?interval_ms=10&count=3");
+    let replay = Serve::start(&["--replay", &file, "--speed", "0"]);
     let resume = |id: &str| http("GET", &replay.url("/replay"), &[("last-event-id", id)], "");
     let (status, _, body) = resume("2");
     assert_eq!(status, 200);
