@@ -4,6 +4,8 @@
 Two directions, each with clients/servers the project did not write:
 - clients -> `postsource serve`: the official `openai` Python SDK (streamed and
   plain chat completions, the stream() helper, usage chunk, models, keep-alive),
+  the official `anthropic` SDK (/v1/messages: raw events, the stream() helper,
+  max_tokens, async, errors),
   `httpx-sse` (sync and async: /ticks with Last-Event-ID resume, /echo with POST,
   the chat stream and its resume, test endpoints), `sseclient-py` (requests), and
   in Node the npm `eventsource` package, `@microsoft/fetch-event-source`, the npm
@@ -159,6 +161,63 @@ def t_openai(base: str) -> None:
         C.check("openai: bad request raises an APIStatusError (4xx)", 400 <= e.status_code < 500, f"{e.status_code} {e}")
     except Exception as e:  # noqa: BLE001
         C.check("openai: bad request raises an APIStatusError", False, repr(e)[:200])
+
+
+# --------------------------------------------------------------------------- anthropic SDK -> serve
+
+def t_anthropic(base: str) -> None:
+    try:
+        import anthropic
+    except ImportError as e:
+        C.skip("anthropic SDK checks", f"import failed: {e}")
+        return
+    client = anthropic.Anthropic(base_url=base, api_key="sk-ant-interop", timeout=20, max_retries=0)
+    ask = {"model": "postsource-sim", "max_tokens": 1000, "messages": [{"role": "user", "content": PROMPT}]}
+
+    kinds = [event.type for event in client.messages.create(stream=True, **ask)]
+    deltas = kinds.count("content_block_delta")
+    C.check("anthropic: raw stream: the Messages API's event sequence",
+            kinds == ["message_start", "content_block_start"] + ["content_block_delta"] * deltas
+            + ["content_block_stop", "message_delta", "message_stop"] and deltas >= 3, str(kinds)[:300])
+
+    t0 = time.monotonic()
+    with client.messages.stream(**ask) as stream:
+        text = "".join(stream.text_stream)
+        final = stream.get_final_message()
+    C.check("anthropic: messages.stream() text_stream yields the answer", PROMPT in text, f"{text[:80]!r}")
+    C.check("anthropic: the stream ends at message_stop promptly", time.monotonic() - t0 < 15,
+            f"{time.monotonic() - t0:.1f}s")
+    C.check("anthropic: get_final_message(): text, end_turn, usage",
+            final.content[0].text == text and final.stop_reason == "end_turn"
+            and final.usage.output_tokens == deltas and final.usage.input_tokens > 0, str(final)[:300])
+
+    plain = client.messages.create(**ask)
+    C.check("anthropic: non-streamed message has the same text",
+            plain.type == "message" and plain.content[0].text == text, str(plain)[:200])
+
+    with client.messages.stream(**{**ask, "max_tokens": 3}) as stream:
+        short = stream.get_final_message()
+    C.check("anthropic: max_tokens cuts the stream (stop_reason max_tokens)",
+            short.stop_reason == "max_tokens" and short.usage.output_tokens == 3, str(short)[:300])
+
+    async def astream() -> str:
+        ac = anthropic.AsyncAnthropic(base_url=base, api_key="sk-ant-interop", timeout=20, max_retries=0)
+        async with ac.messages.stream(**ask) as s:
+            out = "".join([t async for t in s.text_stream])
+        await ac.close()
+        return out
+    import asyncio
+    atext = asyncio.run(asyncio.wait_for(astream(), 20))
+    C.check("anthropic: AsyncAnthropic stream yields the same text", atext == text, f"{atext[:60]!r}")
+
+    try:
+        client.messages.create(model="postsource-sim", max_tokens=10, messages=[], stream=True)
+        C.check("anthropic: bad request raises BadRequestError", False, "no exception")
+    except anthropic.BadRequestError as e:
+        C.check("anthropic: bad request raises BadRequestError with the error body",
+                e.status_code == 400 and "invalid_request_error" in str(e.body), f"{e.status_code} {e.body}")
+    except Exception as e:  # noqa: BLE001 - any other exception is the finding
+        C.check("anthropic: bad request raises BadRequestError", False, repr(e)[:200])
 
 
 # --------------------------------------------------------------------------- httpx-sse -> serve
@@ -666,7 +725,8 @@ def main() -> int:
     t0 = time.monotonic()
     try:
         C.check("postsource serve --port 0 prints its port", bool(serve.port) and wait_port(serve.port), str(serve.port))
-        for name, fn, args in [("t_openai", t_openai, (base,)), ("t_httpx_sse", t_httpx_sse, (base,)),
+        for name, fn, args in [("t_openai", t_openai, (base,)), ("t_anthropic", t_anthropic, (base,)),
+                               ("t_httpx_sse", t_httpx_sse, (base,)),
                                ("t_serve_behaviour", t_serve_behaviour, ()),
                                ("t_node_eventsource", t_node_eventsource, (base,)), ("t_node_fes", t_node_fes, (base,)),
                                ("t_node_openai", t_node_openai, (base,)), ("t_sseclient", t_sseclient, (base,)),

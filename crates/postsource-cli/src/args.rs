@@ -243,6 +243,12 @@ comment line, without a blank line, so no client sees an empty event):
                                   set the pace; stream_options.include_usage adds a
                                   usage chunk. Without stream: a chat.completion JSON.
                                   Bad JSON: 400 with an OpenAI-shaped error.
+  POST /v1/messages               the same model, Anthropic-compatible: named events
+                                  message_start, content_block_start, ping, one
+                                  content_block_delta per token, content_block_stop,
+                                  message_delta, message_stop; no ids, like the API.
+                                  Needs model and max_tokens; pace as above. Without
+                                  stream: a message JSON. Errors Anthropic-shaped.
   GET  /v1/models                 the simulated model's listing
   ANY  /ticks                     event `tick`, id N, data N; the first one carries
                                   retry:; goes on from Last-Event-ID + 1. ?interval_ms=1000

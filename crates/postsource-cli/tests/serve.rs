@@ -1,5 +1,5 @@
-//! `postsource serve`: the OpenAI-compatible endpoint, CORS, keep-alive, `--replay`
-//! of a `--record`ing, `--web`, graceful shutdown — and `postsource demo`.
+//! `postsource serve`: the OpenAI- and Anthropic-shaped endpoints, CORS, keep-alive,
+//! `--replay` of a `--record`ing, `--web`, graceful shutdown — and `postsource demo`.
 
 mod common;
 
@@ -183,6 +183,133 @@ fn chat_completions_errors_are_openai_shaped() {
     let (status, _, body) = http("GET", &serve.url("/v1/models"), &[], "");
     assert_eq!(status, 200);
     assert!(body.contains("postsource-sim"));
+}
+
+#[test]
+fn messages_stream_is_anthropic_shaped() {
+    let serve = Serve::start(&["--pace-ms", "1"]);
+    let url = serve.url("/v1/messages");
+    let request = |max_tokens: u64, stream: bool| {
+        json!({
+            "model": "claude-sim", "max_tokens": max_tokens, "stream": stream,
+            "system": "be brief",
+            "messages": [{"role": "user", "content": [{"type": "text", "text": "hello there"}]}],
+        })
+        .to_string()
+    };
+    let out = run(&["-o", "jsonl", "--json", &request(1000, true), &url]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    // Named events from start to end, no ids: the POST ends with the stream.
+    let kinds: Vec<Value> = out.lines().iter().map(|l| l["type"].clone()).collect();
+    assert!(!kinds.contains(&json!("reconnect")), "{kinds:?}");
+    assert_eq!(out.lines().last().unwrap()["reason"], "eof");
+    let events = out.events();
+    let names: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    let deltas = names.len() - 6;
+    assert!(deltas > 10, "{names:?}");
+    let expected: Vec<&str> = ["message_start", "content_block_start", "ping"]
+        .into_iter()
+        .chain(std::iter::repeat_n("content_block_delta", deltas))
+        .chain(["content_block_stop", "message_delta", "message_stop"])
+        .collect();
+    assert_eq!(names, expected);
+    let data: Vec<Value> = events
+        .iter()
+        .map(|e| serde_json::from_str(e["data"].as_str().unwrap()).unwrap())
+        .collect();
+    for (event, data) in events.iter().zip(&data) {
+        assert_eq!(
+            data["type"], event["event"],
+            "the data's type is the event name"
+        );
+        assert_eq!(event["id"], "");
+    }
+    let message = &data[0]["message"];
+    assert!(message["id"].as_str().unwrap().starts_with("msg_"));
+    assert_eq!(message["model"], "claude-sim");
+    assert_eq!(message["role"], "assistant");
+    assert_eq!(message["usage"]["input_tokens"], 4, "system prompt counted");
+    let text: String = data[3..3 + deltas]
+        .iter()
+        .map(|d| d["delta"]["text"].as_str().unwrap())
+        .collect();
+    assert!(text.contains("hello there"), "{text}");
+    let end = &data[deltas + 4];
+    assert_eq!(end["delta"]["stop_reason"], "end_turn");
+    assert_eq!(end["usage"]["output_tokens"], deltas);
+
+    // max_tokens cuts the answer: stop reason max_tokens.
+    let short = run(&["-o", "jsonl", "--json", &request(3, true), &url]);
+    let short = short.events();
+    assert_eq!(short.len(), 6 + 3);
+    assert!(
+        short[7]["data"]
+            .as_str()
+            .unwrap()
+            .contains(r#""stop_reason":"max_tokens""#)
+    );
+
+    // Without stream: one message with the same text.
+    let (status, _, body) = http(
+        "POST",
+        &url,
+        &[("content-type", "application/json")],
+        &request(1000, false),
+    );
+    assert_eq!(status, 200);
+    let message: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(message["type"], "message");
+    assert_eq!(message["content"][0]["text"], text);
+    assert_eq!(message["stop_reason"], "end_turn");
+    assert_eq!(message["usage"]["output_tokens"], deltas);
+}
+
+#[test]
+fn messages_errors_are_anthropic_shaped() {
+    let serve = Serve::start(&[]);
+    let url = serve.url("/v1/messages");
+    let user = r#"[{"role":"user","content":"hi"}]"#;
+    for (bad, says) in [
+        ("{not json".to_owned(), "not valid JSON"),
+        (format!(r#"{{"max_tokens":5,"messages":{user}}}"#), "model"),
+        (
+            format!(r#"{{"model":"m","messages":{user}}}"#),
+            "max_tokens",
+        ),
+        (
+            format!(r#"{{"model":"m","max_tokens":0,"messages":{user}}}"#),
+            "max_tokens",
+        ),
+        (r#"{"model":"m","max_tokens":5}"#.to_owned(), "messages"),
+        (
+            r#"{"model":"m","max_tokens":5,"messages":[]}"#.to_owned(),
+            "messages",
+        ),
+    ] {
+        let (status, _, body) = http("POST", &url, &[("content-type", "application/json")], &bad);
+        assert_eq!(status, 400, "{bad}");
+        let error: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(error["type"], "error", "{bad}");
+        assert_eq!(error["error"]["type"], "invalid_request_error", "{bad}");
+        assert!(
+            error["error"]["message"].as_str().unwrap().contains(says),
+            "{bad}: {body}"
+        );
+    }
+    // Through the CLI: an error line with the status and the JSON body.
+    let out = run(&["-o", "jsonl", "--json", r#"{"model":"m"}"#, &url]);
+    assert_eq!(out.code, Some(1));
+    assert_eq!(out.lines()[0]["kind"], "status");
+    assert_eq!(out.lines()[0]["status"], 400);
+    assert!(
+        out.lines()[0]["body"]
+            .as_str()
+            .unwrap()
+            .contains("invalid_request_error")
+    );
 }
 
 #[test]

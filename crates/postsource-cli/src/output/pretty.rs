@@ -114,7 +114,7 @@ impl Pretty {
                 }
                 b.push_str("  ");
                 p.paint(b, DIM, &elapsed(self.start.elapsed()));
-                match chat_chunk(&ev.data) {
+                match token_chunk(&ev.data) {
                     // An LLM token stream reads best as its tokens; the chunk follows, dimmed.
                     Some((summary, compact)) => {
                         b.push_str("  ");
@@ -204,17 +204,25 @@ fn elapsed(d: Duration) -> String {
     format!("+{:.2}s", d.as_secs_f64())
 }
 
-/// For an OpenAI-style `chat.completion.chunk`: what it adds (the content delta as a
-/// JSON string, the role, or the finish reason) and the chunk as one compact line.
-fn chat_chunk(data: &str) -> Option<(String, String)> {
-    if !data.starts_with('{') || !data.contains("chat.completion.chunk") {
+/// For an event of an LLM token stream, an OpenAI `chat.completion.chunk` or an
+/// Anthropic `content_block_delta` or `message_delta`: what it adds (the token as a
+/// JSON string, the role, or why the answer stopped) and the event as one compact line.
+fn token_chunk(data: &str) -> Option<(String, String)> {
+    if !data.starts_with('{')
+        || !(data.contains("chat.completion.chunk") || data.contains("_delta"))
+    {
         return None;
     }
     let value: Value = serde_json::from_str(data).ok()?;
-    if value.get("object")?.as_str()? != "chat.completion.chunk" {
-        return None;
-    }
-    let choice = value.get("choices")?.as_array()?.first();
+    let summary = match value.get("object").and_then(Value::as_str) {
+        Some("chat.completion.chunk") => openai_summary(&value),
+        _ => anthropic_summary(&value),
+    }?;
+    Some((summary, value.to_string()))
+}
+
+fn openai_summary(chunk: &Value) -> Option<String> {
+    let choice = chunk.get("choices")?.as_array()?.first();
     let delta = choice.and_then(|c| c.get("delta"));
     let summary = if let Some(text) = delta
         .and_then(|d| d.get("content"))
@@ -229,12 +237,28 @@ fn chat_chunk(data: &str) -> Option<(String, String)> {
         format!("finish_reason: {reason}")
     } else if let Some(role) = delta.and_then(|d| d.get("role")).and_then(Value::as_str) {
         format!("role: {role}")
-    } else if value.get("usage").is_some_and(|u| !u.is_null()) {
+    } else if chunk.get("usage").is_some_and(|u| !u.is_null()) {
         "usage".to_owned()
     } else {
         return None;
     };
-    Some((summary, value.to_string()))
+    Some(summary)
+}
+
+fn anthropic_summary(event: &Value) -> Option<String> {
+    let delta = event.get("delta")?;
+    match event.get("type")?.as_str()? {
+        // A text, thinking or tool-input token.
+        "content_block_delta" => ["text", "thinking", "partial_json"]
+            .iter()
+            .find_map(|field| delta.get(field).filter(|v| v.is_string()))
+            .map(Value::to_string),
+        "message_delta" => Some(format!(
+            "stop_reason: {}",
+            delta.get("stop_reason")?.as_str()?
+        )),
+        _ => None,
+    }
 }
 
 /// The data block: JSON objects and arrays pretty-printed, other text as is; indented.
@@ -308,10 +332,18 @@ mod tests {
     }
 
     #[test]
-    fn chat_chunks_show_their_token() {
+    fn llm_chunks_show_their_token() {
         let data = r#"{"object":"chat.completion.chunk","choices":[{"delta":{"content":" hi"}}]}"#;
-        assert_eq!(chat_chunk(data).unwrap().0, "\" hi\"");
-        assert!(chat_chunk(r#"{"object":"other"}"#).is_none());
+        assert_eq!(token_chunk(data).unwrap().0, "\" hi\"");
+        assert!(token_chunk(r#"{"object":"other"}"#).is_none());
+        let data = r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":" hi"}}"#;
+        assert_eq!(
+            token_chunk(data).unwrap(),
+            ("\" hi\"".to_owned(), data.to_owned())
+        );
+        let data = r#"{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{}}"#;
+        assert_eq!(token_chunk(data).unwrap().0, "stop_reason: end_turn");
+        assert!(token_chunk(r#"{"type":"other_delta","delta":{"text":"x"}}"#).is_none());
     }
 
     #[test]

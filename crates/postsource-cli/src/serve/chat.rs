@@ -1,9 +1,8 @@
 //! `/v1/chat/completions` and `/v1/models`: a simulated OpenAI-compatible model.
 //!
 //! Real OpenAI client code (SDKs, `curl` recipes) can be pointed at
-//! `http://127.0.0.1:PORT/v1`. The answer is deterministic text derived from the last
-//! user message, split into word tokens and streamed as `chat.completion.chunk`
-//! objects exactly as the API does: a role delta first, one content delta per token,
+//! `http://127.0.0.1:PORT/v1`. The answer of the simulated `model` is streamed as
+//! `chat.completion.chunk` objects exactly as the API does: a role delta first, one content delta per token,
 //! a final chunk with `finish_reason`, an optional usage chunk
 //! (`stream_options.include_usage`), then `data: [DONE]`. Every event carries an id
 //! (its index), and because the answer is a pure function of the request, a client
@@ -13,7 +12,6 @@
 //! Errors use OpenAI's JSON shape: `{"error": {"message", "type", "param", "code"}}`.
 
 use std::collections::HashMap;
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -25,29 +23,19 @@ use postsource::encode::Message;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::model::{self, Answer, MODEL, Turn};
 use super::sse::{self, Out};
-use super::testing::param;
 use super::{App, ReqInfo};
-
-/// The model name reported when the request names none.
-const MODEL: &str = "postsource-sim";
 
 #[derive(Deserialize)]
 struct ChatRequest {
     model: Option<String>,
-    messages: Option<Vec<ChatMessage>>,
+    messages: Option<Vec<Turn>>,
     #[serde(default)]
     stream: bool,
     max_tokens: Option<u64>,
     max_completion_tokens: Option<u64>,
     stream_options: Option<StreamOptions>,
-}
-
-#[derive(Deserialize)]
-struct ChatMessage {
-    role: String,
-    #[serde(default)]
-    content: Value,
 }
 
 #[derive(Deserialize)]
@@ -62,47 +50,6 @@ fn openai_error(status: StatusCode, message: &str, kind: &str, param: Option<&st
         "error": {"message": message, "type": kind, "param": param, "code": null}
     });
     (status, axum::Json(body)).into_response()
-}
-
-/// The text of a message: a string, or the text parts of a content array.
-fn text_of(content: &Value) -> String {
-    match content {
-        Value::String(s) => s.clone(),
-        Value::Array(parts) => parts
-            .iter()
-            .filter_map(|p| p.get("text").and_then(Value::as_str))
-            .collect::<Vec<_>>()
-            .join(" "),
-        _ => String::new(),
-    }
-}
-
-/// The simulated answer to `prompt`, as tokens (words with their leading space).
-pub(crate) fn answer_tokens(prompt: &str) -> Vec<String> {
-    let words: Vec<&str> = prompt.split_whitespace().collect();
-    let quoted = if words.is_empty() {
-        "nothing at all".to_owned()
-    } else if words.len() <= 8 {
-        format!("\u{201c}{}\u{201d}", words.join(" "))
-    } else {
-        format!("\u{201c}{} \u{2026}\u{201d}", words[..8].join(" "))
-    };
-    let text = format!(
-        "Hello! This is postsource's simulated model. You wrote {quoted} ({} {}). \
-         Each word of this answer is its own server-sent event, paced like a real model, \
-         so you can watch a POST stream arrive token by token and stop it at any moment.",
-        words.len(),
-        if words.len() == 1 { "word" } else { "words" }
-    );
-    let mut tokens = Vec::new();
-    for (i, word) in text.split(' ').enumerate() {
-        tokens.push(if i == 0 {
-            word.to_owned()
-        } else {
-            format!(" {word}")
-        });
-    }
-    tokens
 }
 
 /// `POST /v1/chat/completions` (`?pace_ms=` or `x-postsource-pace-ms` override the pace)
@@ -140,43 +87,26 @@ pub(crate) async fn completions(
             Some("messages"),
         );
     }
-    let pace_header = headers
-        .get("x-postsource-pace-ms")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok());
-    let default_pace = pace_header.unwrap_or(app.pace.as_millis() as u64);
-    let pace = Duration::from_millis(param!(q, "pace_ms", default_pace));
-    let prompt = messages
-        .iter()
-        .rev()
-        .find(|m| m.role == "user")
-        .map(|m| text_of(&m.content))
-        .unwrap_or_default();
-    let prompt_tokens: usize = messages
-        .iter()
-        .map(|m| text_of(&m.content).split_whitespace().count())
-        .sum();
-    let mut tokens = answer_tokens(&prompt);
-    let limit = request.max_completion_tokens.or(request.max_tokens);
-    let mut finish = "stop";
-    if let Some(limit) = limit
-        && (limit as usize) < tokens.len()
-    {
-        tokens.truncate(limit as usize);
-        finish = "length";
-    }
+    let pace = match model::pace(&app, &headers, &q) {
+        Ok(pace) => pace,
+        Err(bad) => return bad.into_response(),
+    };
+    let answer = Answer::to(
+        &messages,
+        &Value::Null,
+        request.max_completion_tokens.or(request.max_tokens),
+    );
+    let tokens = &answer.tokens;
+    let finish = if answer.truncated { "length" } else { "stop" };
     let model = request.model.unwrap_or_else(|| MODEL.to_owned());
-    // Stable across a resumed request, so the resumed chunks belong to the same answer.
-    let mut hasher = DefaultHasher::new();
-    body.hash(&mut hasher);
-    let id = format!("chatcmpl-{:016x}", hasher.finish());
+    let id = format!("chatcmpl-{}", model::answer_id(&body));
     let created = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let usage = json!({
-        "prompt_tokens": prompt_tokens,
+        "prompt_tokens": answer.input_tokens,
         "completion_tokens": tokens.len(),
-        "total_tokens": prompt_tokens + tokens.len(),
+        "total_tokens": answer.input_tokens + tokens.len(),
     });
 
     if !request.stream {
@@ -188,7 +118,7 @@ pub(crate) async fn completions(
             "system_fingerprint": "fp_postsource",
             "choices": [{
                 "index": 0,
-                "message": {"role": "assistant", "content": tokens.concat(), "refusal": null},
+                "message": {"role": "assistant", "content": answer.text(), "refusal": null},
                 "logprobs": null,
                 "finish_reason": finish,
             }],

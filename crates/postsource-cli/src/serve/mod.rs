@@ -1,15 +1,18 @@
 //! `postsource serve`: a local SSE server for building and testing clients.
 //!
 //! It owns the router, the listener on 127.0.0.1, CORS, the per-request log on stderr
-//! and graceful shutdown. Each endpoint family lives in its own module (`echo`, `chat`,
-//! `ticks`, `replay`, `testing`); `sse` is the one place that turns a stream of encoded
-//! events into a response, so keep-alive comments, shutdown and the "client went
-//! away" log line behave the same on every endpoint. The server is also started
+//! and graceful shutdown. Each endpoint family lives in its own module (`echo`;
+//! `chat` and `messages`, the OpenAI and Anthropic shapes of the simulated `model`;
+//! `ticks`, `replay`, `testing`); `sse` is the one place that turns a stream of
+//! encoded events into a response, so keep-alive comments, shutdown and the "client
+//! went away" log line behave the same on every endpoint. The server is also started
 //! in-process by `postsource demo` and by the tests, which is why [`start`] returns a
 //! handle instead of blocking.
 
 mod chat;
 mod echo;
+mod messages;
+mod model;
 mod replay;
 mod sse;
 mod testing;
@@ -108,6 +111,7 @@ const BUILTIN_PATHS: &[&str] = &[
     "/ticks",
     "/replay",
     "/v1/chat/completions",
+    "/v1/messages",
     "/v1/models",
 ];
 
@@ -155,6 +159,7 @@ fn router(app: Arc<App>, replay: Option<&Recording>, web: Option<&PathBuf>) -> R
         .route("/echo", any(echo::echo))
         .route("/ticks", any(ticks::ticks))
         .route("/v1/chat/completions", post(chat::completions))
+        .route("/v1/messages", post(messages::messages))
         .route("/v1/models", get(chat::models))
         .route("/replay", any(replay::replay))
         .route("/test/status/{code}", any(testing::status))
@@ -275,7 +280,7 @@ pub async fn run(config: Config) -> i32 {
         let _ = out.flush();
     }
     eprintln!(
-        "postsource serve: endpoints on http://{0}: /echo /ticks /v1/chat/completions /replay /test/... (Ctrl-C to stop)",
+        "postsource serve: endpoints on http://{0}: /echo /ticks /v1/chat/completions /v1/messages /replay /test/... (Ctrl-C to stop)",
         server.addr
     );
     if tokio::signal::ctrl_c().await.is_err() {

@@ -1,0 +1,141 @@
+//! The simulated model behind the LLM-shaped endpoints: `chat` answers in OpenAI's
+//! shape, `messages` in Anthropic's. Both stream the same answer, so what one SDK
+//! shows can be compared with the other.
+//!
+//! The answer is deterministic text derived from the last user message, split into
+//! word tokens. Being a pure function of the request, it is the same when a client
+//! sends the request again (to resume it, say), and tests can predict it.
+
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::time::Duration;
+
+use axum::http::HeaderMap;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::App;
+use super::testing::{BadParam, parse_param};
+
+/// The model name reported when the request names none.
+pub(crate) const MODEL: &str = "postsource-sim";
+
+/// A message of the conversation, as both APIs send it.
+#[derive(Deserialize)]
+pub(crate) struct Turn {
+    pub(crate) role: String,
+    #[serde(default)]
+    pub(crate) content: Value,
+}
+
+/// What the model answers a conversation with.
+pub(crate) struct Answer {
+    /// Word tokens, each but the first with its leading space.
+    pub(crate) tokens: Vec<String>,
+    /// The token limit cut the answer short.
+    pub(crate) truncated: bool,
+    /// Words in the conversation (`extra` included), reported as input tokens.
+    pub(crate) input_tokens: usize,
+}
+
+impl Answer {
+    /// The answer to the last user turn of `turns`, at most `limit` tokens long.
+    /// `extra` is text the API sends beside the turns (a system prompt), which only
+    /// counts as input.
+    pub(crate) fn to(turns: &[Turn], extra: &Value, limit: Option<u64>) -> Answer {
+        let prompt = turns
+            .iter()
+            .rev()
+            .find(|t| t.role == "user")
+            .map(|t| text_of(&t.content))
+            .unwrap_or_default();
+        let input_tokens = turns
+            .iter()
+            .map(|t| &t.content)
+            .chain([extra])
+            .map(|content| text_of(content).split_whitespace().count())
+            .sum();
+        let mut tokens = answer_tokens(&prompt);
+        let keep = limit.map_or(tokens.len(), |limit| {
+            tokens
+                .len()
+                .min(usize::try_from(limit).unwrap_or(usize::MAX))
+        });
+        let truncated = keep < tokens.len();
+        tokens.truncate(keep);
+        Answer {
+            tokens,
+            truncated,
+            input_tokens,
+        }
+    }
+
+    /// The whole text.
+    pub(crate) fn text(&self) -> String {
+        self.tokens.concat()
+    }
+}
+
+/// The text of a message: a string, or the text parts of a content array.
+fn text_of(content: &Value) -> String {
+    match content {
+        Value::String(s) => s.clone(),
+        Value::Array(parts) => parts
+            .iter()
+            .filter_map(|p| p.get("text").and_then(Value::as_str))
+            .collect::<Vec<_>>()
+            .join(" "),
+        _ => String::new(),
+    }
+}
+
+/// The simulated answer to `prompt`, as tokens (words with their leading space).
+fn answer_tokens(prompt: &str) -> Vec<String> {
+    let words: Vec<&str> = prompt.split_whitespace().collect();
+    let quoted = if words.is_empty() {
+        "nothing at all".to_owned()
+    } else if words.len() <= 8 {
+        format!("\u{201c}{}\u{201d}", words.join(" "))
+    } else {
+        format!("\u{201c}{} \u{2026}\u{201d}", words[..8].join(" "))
+    };
+    let text = format!(
+        "Hello! This is postsource's simulated model. You wrote {quoted} ({} {}). \
+         Each word of this answer is its own server-sent event, paced like a real model, \
+         so you can watch a POST stream arrive token by token and stop it at any moment.",
+        words.len(),
+        if words.len() == 1 { "word" } else { "words" }
+    );
+    let mut tokens = Vec::new();
+    for (i, word) in text.split(' ').enumerate() {
+        tokens.push(if i == 0 {
+            word.to_owned()
+        } else {
+            format!(" {word}")
+        });
+    }
+    tokens
+}
+
+/// The delay between tokens: `?pace_ms=N`, else an `x-postsource-pace-ms: N` header,
+/// else the server's `--pace-ms`.
+pub(crate) fn pace(
+    app: &App,
+    headers: &HeaderMap,
+    query: &HashMap<String, String>,
+) -> Result<Duration, BadParam> {
+    let from_header = headers
+        .get("x-postsource-pace-ms")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
+    let default = from_header.unwrap_or(app.pace.as_millis() as u64);
+    parse_param(query, "pace_ms", default).map(Duration::from_millis)
+}
+
+/// An id for the answer to `body` (16 hex digits): the same for the same request,
+/// so a resumed stream belongs to the answer it resumes.
+pub(crate) fn answer_id(body: &[u8]) -> String {
+    let mut hasher = DefaultHasher::new();
+    body.hash(&mut hasher);
+    format!("{:016x}", hasher.finish())
+}
