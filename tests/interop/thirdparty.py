@@ -3,14 +3,16 @@
 
 Two directions, each with clients/servers the project did not write:
 - clients -> `postsource serve`: the official `openai` Python SDK (streamed and
-  plain chat completions, the stream() helper, usage chunk, models, keep-alive),
+  plain chat completions, the stream() helper, usage chunk, models, keep-alive;
+  the Responses API: raw events, the stream() helper, max_output_tokens, errors),
   the official `anthropic` SDK (/v1/messages: raw events, the stream() helper,
   max_tokens, async, errors),
   `httpx-sse` (sync and async: /ticks with Last-Event-ID resume, /echo with POST,
   the chat stream and its resume, test endpoints), `sseclient-py` (requests), and
   in Node the npm `eventsource` package, `@microsoft/fetch-event-source`, the npm
-  `openai` SDK and the Vercel AI SDK (scripts in node/ that only report what they
-  saw); plus serve's CORS preflight, disconnect log and keep-alive;
+  `openai` and `@anthropic-ai/sdk` SDKs and the Vercel AI SDK with its OpenAI (chat
+  and Responses) and Anthropic providers (scripts in node/ that only report what
+  they saw); plus serve's CORS preflight, disconnect log and keep-alive;
 - the `postsource` CLI -> servers: `sse-starlette` under uvicorn, `aiohttp-sse`,
   a plain Node `http` server, and an MCP server (the official `mcp` SDK, Streamable
   HTTP) that the CLI drives as an MCP client.
@@ -161,6 +163,53 @@ def t_openai(base: str) -> None:
         C.check("openai: bad request raises an APIStatusError (4xx)", 400 <= e.status_code < 500, f"{e.status_code} {e}")
     except Exception as e:  # noqa: BLE001
         C.check("openai: bad request raises an APIStatusError", False, repr(e)[:200])
+
+
+def t_openai_responses(base: str) -> None:
+    try:
+        import openai
+    except ImportError as e:
+        C.skip("openai Responses API checks", f"import failed: {e}")
+        return
+    client = openai.OpenAI(base_url=f"{base}/v1", api_key="sk-interop", timeout=20, max_retries=0)
+    ask = {"model": "postsource-sim", "input": PROMPT}
+
+    events = list(client.responses.create(stream=True, **ask))
+    kinds = [e.type for e in events]
+    deltas = kinds.count("response.output_text.delta")
+    C.check("openai responses: raw stream: the Responses API's event sequence",
+            kinds == ["response.created", "response.in_progress", "response.output_item.added",
+                      "response.content_part.added"] + ["response.output_text.delta"] * deltas
+            + ["response.output_text.done", "response.content_part.done", "response.output_item.done",
+               "response.completed"] and deltas >= 3, str(kinds)[:300])
+    C.check("openai responses: sequence numbers count up from 0",
+            [e.sequence_number for e in events] == list(range(len(events))), str([e.sequence_number for e in events])[:200])
+
+    with client.responses.stream(instructions="be brief",
+                                 **{**ask, "input": [{"role": "user", "content": [{"type": "input_text", "text": PROMPT}]}]}) as st:
+        text = "".join(e.delta for e in st if e.type == "response.output_text.delta")
+        final = st.get_final_response()
+    C.check("openai responses: responses.stream() deltas and get_final_response() agree",
+            PROMPT in text and final.output_text == text and final.status == "completed"
+            and final.usage.output_tokens == deltas, f"{text[:60]!r} / {final.status} {final.usage}"[:300])
+
+    plain = client.responses.create(**ask)
+    C.check("openai responses: non-streamed response has the same text",
+            plain.object == "response" and plain.output_text == text, str(plain)[:200])
+
+    cut = list(client.responses.create(stream=True, max_output_tokens=16, **ask))
+    C.check("openai responses: max_output_tokens ends the stream with response.incomplete",
+            cut[-1].type == "response.incomplete" and cut[-1].response.incomplete_details.reason == "max_output_tokens"
+            and [e.type for e in cut].count("response.output_text.delta") == 16, str(cut[-1])[:300])
+
+    try:
+        client.responses.create(stream=True, max_output_tokens=3, **ask)
+        C.check("openai responses: bad request raises BadRequestError", False, "no exception")
+    except openai.BadRequestError as e:
+        C.check("openai responses: bad request raises BadRequestError naming the parameter",
+                e.status_code == 400 and e.param == "max_output_tokens", f"{e.status_code} {e.body}")
+    except Exception as e:  # noqa: BLE001 - any other exception is the finding
+        C.check("openai responses: bad request raises BadRequestError", False, repr(e)[:200])
 
 
 # --------------------------------------------------------------------------- anthropic SDK -> serve
@@ -518,7 +567,43 @@ def t_node_openai(base: str) -> None:
     C.check("npm openai: abort mid-stream", r.get("chunks") == 2 and "error" not in r, str(r)[:300])
     r = res.get("ai_sdk_stream", {})
     C.check("Vercel AI SDK (@ai-sdk/openai chat): streamText gives the text and finish reason",
-            r.get("text") == text and r.get("finishReason") in ("stop", "length") and not r.get("errors"), str(r)[:400])
+            bool(text) and r.get("text") == text and r.get("finishReason") in ("stop", "length") and not r.get("errors"), str(r)[:400])
+    r = res.get("openai_responses_stream", {})
+    C.check("npm openai: responses.stream() deltas, finalResponse, created..completed",
+            bool(text) and r.get("text") == text and r.get("deltas") == text and r.get("status") == "completed"
+            and r.get("first") == "response.created" and r.get("last") == "response.completed", str(r)[:300])
+    r = res.get("ai_sdk_responses", {})
+    C.check("Vercel AI SDK (@ai-sdk/openai default, the Responses API): streamText gives the text",
+            bool(text) and r.get("text") == text and r.get("finishReason") == "stop" and not r.get("errors"), str(r)[:400])
+
+
+def t_node_anthropic(base: str) -> None:
+    why = node_ready(("@anthropic-ai/sdk", "ai", "@ai-sdk/anthropic"))
+    if why:
+        C.skip("npm Anthropic SDK / Vercel AI SDK Anthropic checks", why)
+        return
+    res = {o["scenario"]: o for o in run_node("anthropic_client.mjs", base)}
+    if "_exit" in res:
+        C.check("npm anthropic: script ran", False, str(res["_exit"]))
+    r = res.get("anthropic_stream", {})
+    kinds = r.get("kinds") or []
+    C.check("npm anthropic: raw stream from message_start to message_stop",
+            kinds[:2] == ["message_start", "content_block_start"] and kinds[-3:] ==
+            ["content_block_stop", "message_delta", "message_stop"] and kinds.count("content_block_delta") >= 3,
+            str(r)[:300])
+    r = res.get("anthropic_stream_helper", {})
+    text = r.get("text")
+    C.check("npm anthropic: messages.stream() text events and finalMessage agree",
+            bool(text) and PROMPT in text and r.get("deltas") == text and r.get("stop") == "end_turn"
+            and r.get("outputTokens") == kinds.count("content_block_delta"), str(r)[:300])
+    r = res.get("anthropic_abort", {})
+    C.check("npm anthropic: abort mid-stream", r.get("events") == 2 and "error" not in r, str(r)[:300])
+    r = res.get("anthropic_bad_request", {})
+    C.check("npm anthropic: a bad request is a 400 APIError with the error type",
+            r.get("status") == 400 and r.get("type") == "invalid_request_error", str(r)[:300])
+    r = res.get("ai_sdk_anthropic", {})
+    C.check("Vercel AI SDK (@ai-sdk/anthropic): streamText gives the text and finish reason",
+            bool(text) and r.get("text") == text and r.get("finishReason") == "stop" and not r.get("errors"), str(r)[:400])
 
 
 def t_sseclient(base: str) -> None:
@@ -725,11 +810,13 @@ def main() -> int:
     t0 = time.monotonic()
     try:
         C.check("postsource serve --port 0 prints its port", bool(serve.port) and wait_port(serve.port), str(serve.port))
-        for name, fn, args in [("t_openai", t_openai, (base,)), ("t_anthropic", t_anthropic, (base,)),
+        for name, fn, args in [("t_openai", t_openai, (base,)), ("t_openai_responses", t_openai_responses, (base,)),
+                               ("t_anthropic", t_anthropic, (base,)),
                                ("t_httpx_sse", t_httpx_sse, (base,)),
                                ("t_serve_behaviour", t_serve_behaviour, ()),
                                ("t_node_eventsource", t_node_eventsource, (base,)), ("t_node_fes", t_node_fes, (base,)),
-                               ("t_node_openai", t_node_openai, (base,)), ("t_sseclient", t_sseclient, (base,)),
+                               ("t_node_openai", t_node_openai, (base,)),
+                               ("t_node_anthropic", t_node_anthropic, (base,)), ("t_sseclient", t_sseclient, (base,)),
                                ("t_cli_aiohttp", t_cli_aiohttp, ()),
                                ("t_cli_starlette", t_cli_starlette, ()), ("t_cli_node_server", t_cli_node_server, ()),
                                ("t_cli_mcp", t_cli_mcp, ())]:

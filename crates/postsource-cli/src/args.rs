@@ -243,6 +243,13 @@ comment line, without a blank line, so no client sees an empty event):
                                   set the pace; stream_options.include_usage adds a
                                   usage chunk. Without stream: a chat.completion JSON.
                                   Bad JSON: 400 with an OpenAI-shaped error.
+  POST /v1/responses              the same model, as OpenAI's Responses API: named
+                                  events response.created, response.in_progress,
+                                  output_item/content_part added, one
+                                  response.output_text.delta per token, the .done
+                                  events, response.completed (response.incomplete
+                                  when max_output_tokens cut it); sequence_number on
+                                  each, no ids. Without stream: the response JSON.
   POST /v1/messages               the same model, Anthropic-compatible: named events
                                   message_start, content_block_start, ping, one
                                   content_block_delta per token, content_block_stop,

@@ -1,4 +1,4 @@
-//! `postsource serve`: the OpenAI- and Anthropic-shaped endpoints, CORS, keep-alive,
+//! `postsource serve`: the OpenAI- and Anthropic-shaped model endpoints, CORS, keep-alive,
 //! `--replay` of a `--record`ing, `--web`, graceful shutdown — and `postsource demo`.
 
 mod common;
@@ -183,6 +183,107 @@ fn chat_completions_errors_are_openai_shaped() {
     let (status, _, body) = http("GET", &serve.url("/v1/models"), &[], "");
     assert_eq!(status, 200);
     assert!(body.contains("postsource-sim"));
+}
+
+#[test]
+fn responses_stream_is_openai_responses_shaped() {
+    let serve = Serve::start(&["--pace-ms", "1"]);
+    let url = serve.url("/v1/responses");
+    let request = |max: Option<u64>, stream: bool| {
+        json!({"model": "gpt-sim", "input": "hello there", "instructions": "be brief",
+               "max_output_tokens": max, "stream": stream})
+        .to_string()
+    };
+    let out = run(&["-o", "jsonl", "--json", &request(None, true), &url]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(out.lines().last().unwrap()["reason"], "eof");
+    let events = out.events();
+    let data: Vec<Value> = events
+        .iter()
+        .map(|e| serde_json::from_str(e["data"].as_str().unwrap()).unwrap())
+        .collect();
+    for (i, (event, data)) in events.iter().zip(&data).enumerate() {
+        assert_eq!(
+            data["type"], event["event"],
+            "the data's type is the event name"
+        );
+        assert_eq!(data["sequence_number"], i);
+        assert_eq!(event["id"], "", "no ids");
+    }
+    let deltas = events.len() - 8;
+    let names: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    let expected: Vec<&str> = [
+        "response.created",
+        "response.in_progress",
+        "response.output_item.added",
+        "response.content_part.added",
+    ]
+    .into_iter()
+    .chain(std::iter::repeat_n("response.output_text.delta", deltas))
+    .chain([
+        "response.output_text.done",
+        "response.content_part.done",
+        "response.output_item.done",
+        "response.completed",
+    ])
+    .collect();
+    assert_eq!(names, expected);
+    let text: String = data[4..4 + deltas]
+        .iter()
+        .map(|d| d["delta"].as_str().unwrap())
+        .collect();
+    assert!(text.contains("hello there"), "{text}");
+    assert_eq!(data[4 + deltas]["text"], text);
+    let started = &data[0]["response"];
+    let done = &data.last().unwrap()["response"];
+    assert_eq!(started["status"], "in_progress");
+    assert_eq!(started["id"], done["id"]);
+    assert_eq!(done["status"], "completed");
+    assert_eq!(done["model"], "gpt-sim");
+    assert_eq!(done["output"][0]["content"][0]["text"], text);
+    assert_eq!(done["usage"]["input_tokens"], 4, "instructions counted");
+    assert_eq!(done["usage"]["output_tokens"], deltas);
+
+    // max_output_tokens cuts the answer: the stream ends in response.incomplete.
+    let cut = run(&["-o", "jsonl", "--json", &request(Some(16), true), &url]).events();
+    assert_eq!(cut.len(), 8 + 16);
+    let end: Value = serde_json::from_str(cut.last().unwrap()["data"].as_str().unwrap()).unwrap();
+    assert_eq!(end["type"], "response.incomplete");
+    assert_eq!(
+        end["response"]["incomplete_details"]["reason"],
+        "max_output_tokens"
+    );
+
+    // Without stream: the completed response itself.
+    let (status, _, body) = http(
+        "POST",
+        &url,
+        &[("content-type", "application/json")],
+        &request(None, false),
+    );
+    assert_eq!(status, 200);
+    let response: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(response["object"], "response");
+    assert_eq!(response["output"][0]["content"][0]["text"], text);
+
+    // Errors are OpenAI-shaped and name the parameter.
+    for (bad, param) in [
+        (r#"{"model":"m"}"#, "input"),
+        (r#"{"input":5}"#, "input"),
+        (
+            r#"{"input":"hi","max_output_tokens":15}"#,
+            "max_output_tokens",
+        ),
+    ] {
+        let (status, _, body) = http("POST", &url, &[("content-type", "application/json")], bad);
+        assert_eq!(status, 400, "{bad}");
+        let error: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(error["error"]["type"], "invalid_request_error", "{bad}");
+        assert_eq!(error["error"]["param"], param, "{bad}");
+    }
 }
 
 #[test]

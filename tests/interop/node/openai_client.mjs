@@ -1,6 +1,7 @@
 // Third-party client check: the official npm `openai` SDK and the Vercel AI SDK
-// (`ai` + `@ai-sdk/openai`, chat model) streaming from `postsource serve`'s
-// /v1/chat/completions. Usage: node openai_client.mjs BASE_URL.
+// (`ai` + `@ai-sdk/openai`: the chat model, and the default one, which speaks the
+// Responses API) streaming from `postsource serve`'s /v1/chat/completions and
+// /v1/responses. Usage: node openai_client.mjs BASE_URL.
 // Prints one JSON object per scenario; thirdparty.py judges them.
 import OpenAI from 'openai'
 import { streamText } from 'ai'
@@ -59,4 +60,27 @@ await scenario('ai_sdk_stream', async () => {
   const finishReason = await result.finishReason
   const usage = await result.usage
   return { text, finishReason, usage, errors }
+})
+
+await scenario('openai_responses_stream', async () => {
+  const stream = client.responses.stream({ model: 'postsource-sim', input: 'Tell me about server-sent events' })
+  let deltas = ''
+  const kinds = []
+  for await (const event of stream) {
+    kinds.push(event.type)
+    if (event.type === 'response.output_text.delta') deltas += event.delta
+  }
+  const final = await stream.finalResponse()
+  return { deltas, text: final.output_text, status: final.status, first: kinds[0], last: kinds.at(-1) }
+})
+
+await scenario('ai_sdk_responses', async () => {
+  const provider = createOpenAI({ baseURL: `${base}/v1`, apiKey: 'sk-interop' })
+  const errors = []
+  const result = streamText({ model: provider('postsource-sim'), prompt: 'Tell me about server-sent events',
+    maxRetries: 0, onError: ({ error }) => errors.push(String(error).slice(0, 200)) })
+  let text = ''
+  for await (const t of result.textStream) text += t
+  const finishReason = await result.finishReason
+  return { text, finishReason, errors }
 })

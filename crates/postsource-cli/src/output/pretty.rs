@@ -204,24 +204,23 @@ fn elapsed(d: Duration) -> String {
     format!("+{:.2}s", d.as_secs_f64())
 }
 
-/// For an event of an LLM token stream, an OpenAI `chat.completion.chunk` or an
-/// Anthropic `content_block_delta` or `message_delta`: what it adds (the token as a
-/// JSON string, the role, or why the answer stopped) and the event as one compact line.
+/// For an event of an LLM token stream (an OpenAI `chat.completion.chunk` or
+/// Responses API `response.*.delta`, an Anthropic `content_block_delta` or
+/// `message_delta`): what it adds (the token as a JSON string, the role, or why the
+/// answer stopped) and the event as one compact line.
 fn token_chunk(data: &str) -> Option<(String, String)> {
-    if !data.starts_with('{')
-        || !(data.contains("chat.completion.chunk") || data.contains("_delta"))
-    {
+    if !data.starts_with('{') || !data.contains("delta") {
         return None;
     }
     let value: Value = serde_json::from_str(data).ok()?;
     let summary = match value.get("object").and_then(Value::as_str) {
-        Some("chat.completion.chunk") => openai_summary(&value),
-        _ => anthropic_summary(&value),
+        Some("chat.completion.chunk") => chat_summary(&value),
+        _ => typed_summary(&value),
     }?;
     Some((summary, value.to_string()))
 }
 
-fn openai_summary(chunk: &Value) -> Option<String> {
+fn chat_summary(chunk: &Value) -> Option<String> {
     let choice = chunk.get("choices")?.as_array()?.first();
     let delta = choice.and_then(|c| c.get("delta"));
     let summary = if let Some(text) = delta
@@ -245,10 +244,12 @@ fn openai_summary(chunk: &Value) -> Option<String> {
     Some(summary)
 }
 
-fn anthropic_summary(event: &Value) -> Option<String> {
+/// For the APIs whose events name themselves in a `type` field.
+fn typed_summary(event: &Value) -> Option<String> {
+    let kind = event.get("type")?.as_str()?;
     let delta = event.get("delta")?;
-    match event.get("type")?.as_str()? {
-        // A text, thinking or tool-input token.
+    match kind {
+        // Anthropic: a text, thinking or tool-input token.
         "content_block_delta" => ["text", "thinking", "partial_json"]
             .iter()
             .find_map(|field| delta.get(field).filter(|v| v.is_string()))
@@ -257,6 +258,10 @@ fn anthropic_summary(event: &Value) -> Option<String> {
             "stop_reason: {}",
             delta.get("stop_reason")?.as_str()?
         )),
+        // OpenAI Responses: `response.output_text.delta` and its kin.
+        _ if kind.starts_with("response.") && kind.ends_with(".delta") => {
+            delta.is_string().then(|| delta.to_string())
+        }
         _ => None,
     }
 }
@@ -344,6 +349,9 @@ mod tests {
         let data = r#"{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{}}"#;
         assert_eq!(token_chunk(data).unwrap().0, "stop_reason: end_turn");
         assert!(token_chunk(r#"{"type":"other_delta","delta":{"text":"x"}}"#).is_none());
+        let data = r#"{"type":"response.output_text.delta","item_id":"m","delta":" hi"}"#;
+        assert_eq!(token_chunk(data).unwrap().0, "\" hi\"");
+        assert!(token_chunk(r#"{"type":"response.created","delta":" hi"}"#).is_none());
     }
 
     #[test]

@@ -45,7 +45,12 @@ struct StreamOptions {
 }
 
 /// An error response in OpenAI's shape.
-fn openai_error(status: StatusCode, message: &str, kind: &str, param: Option<&str>) -> Response {
+pub(crate) fn openai_error(
+    status: StatusCode,
+    message: &str,
+    kind: &str,
+    param: Option<&str>,
+) -> Response {
     let body = json!({
         "error": {"message": message, "type": kind, "param": param, "code": null}
     });

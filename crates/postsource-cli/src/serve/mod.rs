@@ -2,8 +2,8 @@
 //!
 //! It owns the router, the listener on 127.0.0.1, CORS, the per-request log on stderr
 //! and graceful shutdown. Each endpoint family lives in its own module (`echo`;
-//! `chat` and `messages`, the OpenAI and Anthropic shapes of the simulated `model`;
-//! `ticks`, `replay`, `testing`); `sse` is the one place that turns a stream of
+//! `chat`, `responses` and `messages`, the simulated `model` in the shapes of
+//! OpenAI's two APIs and Anthropic's; `ticks`, `replay`, `testing`); `sse` is the one place that turns a stream of
 //! encoded events into a response, so keep-alive comments, shutdown and the "client
 //! went away" log line behave the same on every endpoint. The server is also started
 //! in-process by `postsource demo` and by the tests, which is why [`start`] returns a
@@ -14,6 +14,7 @@ mod echo;
 mod messages;
 mod model;
 mod replay;
+mod responses;
 mod sse;
 mod testing;
 mod ticks;
@@ -112,6 +113,7 @@ const BUILTIN_PATHS: &[&str] = &[
     "/replay",
     "/v1/chat/completions",
     "/v1/messages",
+    "/v1/responses",
     "/v1/models",
 ];
 
@@ -160,6 +162,7 @@ fn router(app: Arc<App>, replay: Option<&Recording>, web: Option<&PathBuf>) -> R
         .route("/ticks", any(ticks::ticks))
         .route("/v1/chat/completions", post(chat::completions))
         .route("/v1/messages", post(messages::messages))
+        .route("/v1/responses", post(responses::responses))
         .route("/v1/models", get(chat::models))
         .route("/replay", any(replay::replay))
         .route("/test/status/{code}", any(testing::status))
@@ -280,7 +283,7 @@ pub async fn run(config: Config) -> i32 {
         let _ = out.flush();
     }
     eprintln!(
-        "postsource serve: endpoints on http://{0}: /echo /ticks /v1/chat/completions /v1/messages /replay /test/... (Ctrl-C to stop)",
+        "postsource serve: endpoints on http://{0}: /echo /ticks /v1/chat/completions /v1/responses /v1/messages /replay /test/... (Ctrl-C to stop)",
         server.addr
     );
     if tokio::signal::ctrl_c().await.is_err() {

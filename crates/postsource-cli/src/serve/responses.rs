@@ -1,0 +1,236 @@
+//! `/v1/responses`: the simulated model in the shape of OpenAI's Responses API.
+//!
+//! The Responses API is OpenAI's newer interface (the Agents SDK speaks it), and
+//! unlike chat completions it streams named events, each with a `sequence_number`:
+//! `response.created`, `response.in_progress`, `response.output_item.added`,
+//! `response.content_part.added`, one `response.output_text.delta` per token,
+//! `response.output_text.done`, `response.content_part.done`,
+//! `response.output_item.done`, and `response.completed` with the whole response
+//! (`response.incomplete` when `max_output_tokens` cut it). No `[DONE]` and no ids,
+//! as the API sends them: the stream just ends. Errors use OpenAI's JSON shape.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::extract::{Extension, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use postsource::encode::Message;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::chat::openai_error;
+use super::model::{self, Answer, MODEL, Turn};
+use super::sse::{self, Out};
+use super::{App, ReqInfo};
+
+/// The API's least `max_output_tokens`.
+const MIN_OUTPUT_TOKENS: u64 = 16;
+
+#[derive(Deserialize)]
+struct ResponsesRequest {
+    model: Option<String>,
+    input: Option<Value>,
+    #[serde(default)]
+    instructions: Value,
+    max_output_tokens: Option<u64>,
+    #[serde(default)]
+    stream: bool,
+}
+
+fn invalid(message: &str, param: &str) -> Response {
+    openai_error(
+        StatusCode::BAD_REQUEST,
+        message,
+        "invalid_request_error",
+        Some(param),
+    )
+}
+
+/// The conversation in `input`: a string (one user turn) or a list of items, of
+/// which those with a role are turns.
+fn turns(input: Value) -> Option<Vec<Turn>> {
+    match input {
+        Value::String(_) => Some(vec![Turn {
+            role: "user".to_owned(),
+            content: input,
+        }]),
+        Value::Array(items) => Some(
+            items
+                .into_iter()
+                .filter_map(|item| serde_json::from_value(item).ok())
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+/// `POST /v1/responses` (`?pace_ms=` or `x-postsource-pace-ms` override the pace)
+pub(crate) async fn responses(
+    State(app): State<Arc<App>>,
+    Extension(info): Extension<ReqInfo>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let request: ResponsesRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            return openai_error(
+                StatusCode::BAD_REQUEST,
+                &format!("We could not parse the JSON body of your request: {e}"),
+                "invalid_request_error",
+                None,
+            );
+        }
+    };
+    let Some(input) = request.input else {
+        return invalid("Missing required parameter: 'input'.", "input");
+    };
+    let Some(turns) = turns(input) else {
+        return invalid(
+            "Invalid type for 'input': expected a string or an array of input items.",
+            "input",
+        );
+    };
+    if let Some(n) = request.max_output_tokens.filter(|&n| n < MIN_OUTPUT_TOKENS) {
+        return invalid(
+            &format!(
+                "Invalid 'max_output_tokens': integer below minimum value. \
+                 Expected a value >= {MIN_OUTPUT_TOKENS}, but got {n} instead."
+            ),
+            "max_output_tokens",
+        );
+    }
+    let pace = match model::pace(&app, &headers, &q) {
+        Ok(pace) => pace,
+        Err(bad) => return bad.into_response(),
+    };
+    let answer = Answer::to(&turns, &request.instructions, request.max_output_tokens);
+    let answer_id = model::answer_id(&body);
+    let item_id = format!("msg_{answer_id}");
+    let created_at = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (status, ended) = match answer.truncated {
+        false => ("completed", "response.completed"),
+        true => ("incomplete", "response.incomplete"),
+    };
+    let text = answer.text();
+    let part = |text: &str| json!({"type": "output_text", "text": text, "annotations": [], "logprobs": []});
+    let incomplete = json!({"reason": "max_output_tokens"});
+    let item = |status: &str, content: Value| {
+        json!({"id": item_id, "type": "message", "status": status, "role": "assistant",
+               "content": content})
+    };
+    // The response object, at the start and at the end of the stream.
+    let response = |status: &str, output: Value, usage: Value| {
+        json!({
+            "id": format!("resp_{answer_id}"),
+            "object": "response",
+            "created_at": created_at,
+            "status": status,
+            "error": null,
+            "incomplete_details": (status == "incomplete").then_some(&incomplete),
+            "instructions": request.instructions,
+            "max_output_tokens": request.max_output_tokens,
+            "model": request.model.as_deref().unwrap_or(MODEL),
+            "output": output,
+            "parallel_tool_calls": true,
+            "previous_response_id": null,
+            "reasoning": {"effort": null, "summary": null},
+            "store": false,
+            "temperature": 1.0,
+            "text": {"format": {"type": "text"}},
+            "tool_choice": "auto",
+            "tools": [],
+            "top_p": 1.0,
+            "truncation": "disabled",
+            "usage": usage,
+            "user": null,
+            "metadata": {},
+        })
+    };
+    let done = response(
+        status,
+        json!([item(status, json!([part(&text)]))]),
+        json!({
+            "input_tokens": answer.input_tokens,
+            "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens": answer.tokens.len(),
+            "output_tokens_details": {"reasoning_tokens": 0},
+            "total_tokens": answer.input_tokens + answer.tokens.len(),
+        }),
+    );
+    if !request.stream {
+        return axum::Json(done).into_response();
+    }
+
+    // An event about the one content part of the one output item.
+    let on_part = |kind: &str, fields: Value| {
+        let mut event =
+            json!({"type": kind, "item_id": item_id, "output_index": 0, "content_index": 0});
+        let object = event.as_object_mut().expect("an object");
+        object.extend(fields.as_object().expect("an object").clone());
+        event
+    };
+    let started = response("in_progress", json!([]), Value::Null);
+    let mut events = vec![
+        (
+            Duration::ZERO,
+            json!({"type": "response.created", "response": started}),
+        ),
+        (
+            Duration::ZERO,
+            json!({"type": "response.in_progress", "response": started}),
+        ),
+        (
+            Duration::ZERO,
+            json!({"type": "response.output_item.added", "output_index": 0,
+                   "item": item("in_progress", json!([]))}),
+        ),
+        (
+            Duration::ZERO,
+            on_part("response.content_part.added", json!({"part": part("")})),
+        ),
+    ];
+    events.extend(answer.tokens.iter().map(|token| {
+        let delta = on_part(
+            "response.output_text.delta",
+            json!({"delta": token, "logprobs": []}),
+        );
+        (pace, delta)
+    }));
+    events.extend([
+        (
+            pace,
+            on_part(
+                "response.output_text.done",
+                json!({"text": text, "logprobs": []}),
+            ),
+        ),
+        (
+            Duration::ZERO,
+            on_part("response.content_part.done", json!({"part": part(&text)})),
+        ),
+        (
+            Duration::ZERO,
+            json!({"type": "response.output_item.done", "output_index": 0,
+                   "item": item(status, json!([part(&text)]))}),
+        ),
+        (Duration::ZERO, json!({"type": ended, "response": done})),
+    ]);
+    let items = events
+        .into_iter()
+        .enumerate()
+        .map(|(sequence_number, (delay, mut data))| {
+            data["sequence_number"] = json!(sequence_number);
+            let name = data["type"].as_str().unwrap_or_default().to_owned();
+            let bytes = sse::event(Message::new(&data.to_string()).event(&name));
+            (delay, Out::Event(bytes))
+        })
+        .collect();
+    sse::response(&app, info, sse::paced(items))
+}
