@@ -6,7 +6,7 @@ Two directions, each with clients/servers the project did not write:
   plain chat completions, the stream() helper, usage chunk, models, keep-alive;
   the Responses API: raw events, the stream() helper, max_output_tokens, errors),
   the official `anthropic` SDK (/v1/messages: raw events, the stream() helper,
-  max_tokens, async, errors),
+  max_tokens, async, errors; /v1/models),
   `httpx-sse` (sync and async: /ticks with Last-Event-ID resume, /echo with POST,
   the chat stream and its resume, test endpoints), `sseclient-py` (requests), and
   in Node the npm `eventsource` package, `@microsoft/fetch-event-source`, the npm
@@ -141,6 +141,13 @@ def t_openai(base: str) -> None:
 
     models = client.models.list()
     C.check("openai: models.list", len(list(models)) >= 1, str(models)[:200])
+    model = client.models.retrieve("postsource-sim")
+    C.check("openai: models.retrieve", model.id == "postsource-sim" and model.object == "model", str(model)[:200])
+    try:
+        client.models.retrieve("no-such-model")
+        C.check("openai: models.retrieve of an unknown model raises NotFoundError", False, "no exception")
+    except openai.NotFoundError as e:
+        C.check("openai: models.retrieve of an unknown model raises NotFoundError", "no-such-model" in str(e), str(e)[:200])
 
     async def astream():
         ac = openai.AsyncOpenAI(base_url=f"{base}/v1", api_key="sk-interop", timeout=20, max_retries=0)
@@ -239,6 +246,12 @@ def t_anthropic(base: str) -> None:
     C.check("anthropic: get_final_message(): text, end_turn, usage",
             final.content[0].text == text and final.stop_reason == "end_turn"
             and final.usage.output_tokens == deltas and final.usage.input_tokens > 0, str(final)[:300])
+
+    listed = [m.id for m in client.models.list()]
+    model = client.models.retrieve("postsource-sim")
+    C.check("anthropic: models.list and models.retrieve",
+            listed == ["postsource-sim"] and model.id == "postsource-sim" and model.display_name != "",
+            f"{listed} {model}"[:200])
 
     plain = client.messages.create(**ask)
     C.check("anthropic: non-streamed message has the same text",

@@ -256,7 +256,8 @@ comment line, without a blank line, so no client sees an empty event):
                                   message_delta, message_stop; no ids, like the API.
                                   Needs model and max_tokens; pace as above. Without
                                   stream: a message JSON. Errors Anthropic-shaped.
-  GET  /v1/models                 the simulated model's listing
+  GET  /v1/models                 the simulated model's listing, read by the OpenAI
+                                  and the Anthropic SDKs; /v1/models/{id} the model
   ANY  /ticks                     event `tick`, id N, data N; the first one carries
                                   retry:; goes on from Last-Event-ID + 1. ?interval_ms=1000
                                   ?count=N (end each connection after N events)

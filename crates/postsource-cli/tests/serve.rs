@@ -183,6 +183,22 @@ fn chat_completions_errors_are_openai_shaped() {
     let (status, _, body) = http("GET", &serve.url("/v1/models"), &[], "");
     assert_eq!(status, 200);
     assert!(body.contains("postsource-sim"));
+    let (status, _, body) = http("GET", &serve.url("/v1/models/postsource-sim"), &[], "");
+    assert_eq!(status, 200);
+    let model: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (&model["object"], &model["type"]),
+        (&json!("model"), &json!("model"))
+    );
+    let (status, _, body) = http("GET", &serve.url("/v1/models/gpt-9"), &[], "");
+    assert_eq!(status, 404);
+    let error: Value = serde_json::from_str(&body).unwrap();
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("gpt-9")
+    );
 }
 
 #[test]

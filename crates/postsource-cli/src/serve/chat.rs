@@ -1,4 +1,4 @@
-//! `/v1/chat/completions` and `/v1/models`: a simulated OpenAI-compatible model.
+//! `/v1/chat/completions`: the simulated model, OpenAI-compatible.
 //!
 //! Real OpenAI client code (SDKs, `curl` recipes) can be pointed at
 //! `http://127.0.0.1:PORT/v1`. The answer of the simulated `model` is streamed as
@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::extract::{Extension, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use postsource::encode::Message;
@@ -188,17 +188,4 @@ pub(crate) async fn completions(
         })
         .collect();
     sse::response(&app, info, sse::paced(items))
-}
-
-/// `GET /v1/models`
-pub(crate) async fn models() -> Response {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        json!({
-            "object": "list",
-            "data": [{"id": MODEL, "object": "model", "created": 0, "owned_by": "postsource"}],
-        })
-        .to_string(),
-    )
-        .into_response()
 }

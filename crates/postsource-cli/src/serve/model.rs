@@ -1,6 +1,7 @@
-//! The simulated model behind the LLM-shaped endpoints: `chat` answers in OpenAI's
-//! shape, `messages` in Anthropic's. Both stream the same answer, so what one SDK
-//! shows can be compared with the other.
+//! The simulated model behind the LLM-shaped endpoints, and `/v1/models`, its
+//! listing. `chat` and `responses` answer in the shapes of OpenAI's two APIs,
+//! `messages` in Anthropic's. All stream the same answer, so what one SDK shows can
+//! be compared with another.
 //!
 //! The answer is deterministic text derived from the last user message, split into
 //! word tokens. Being a pure function of the request, it is the same when a client
@@ -10,9 +11,11 @@ use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::time::Duration;
 
-use axum::http::HeaderMap;
+use axum::extract::Path;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::App;
 use super::testing::{BadParam, parse_param};
@@ -138,4 +141,45 @@ pub(crate) fn answer_id(body: &[u8]) -> String {
     let mut hasher = DefaultHasher::new();
     body.hash(&mut hasher);
     format!("{:016x}", hasher.finish())
+}
+
+/// The model as both APIs list it: OpenAI's fields (`object`, `created`, `owned_by`)
+/// beside Anthropic's (`type`, `display_name`, `created_at`), so that either SDK
+/// reads it.
+fn model_info() -> Value {
+    json!({
+        "id": MODEL,
+        "object": "model",
+        "created": 0,
+        "owned_by": "postsource",
+        "type": "model",
+        "display_name": "postsource simulated model",
+        "created_at": "1970-01-01T00:00:00Z",
+    })
+}
+
+/// `GET /v1/models`: a list page in both APIs' shapes.
+pub(crate) async fn models() -> Response {
+    axum::Json(json!({
+        "object": "list",
+        "data": [model_info()],
+        "has_more": false,
+        "first_id": MODEL,
+        "last_id": MODEL,
+    }))
+    .into_response()
+}
+
+/// `GET /v1/models/{id}`: the model, or 404 with an error both APIs' SDKs read.
+pub(crate) async fn model(Path(id): Path<String>) -> Response {
+    if id == MODEL {
+        return axum::Json(model_info()).into_response();
+    }
+    let message = format!("The model `{id}` does not exist; this server has `{MODEL}`.");
+    let body = json!({
+        "type": "error",
+        "error": {"type": "not_found_error", "message": message, "param": null,
+                  "code": "model_not_found"},
+    });
+    (StatusCode::NOT_FOUND, axum::Json(body)).into_response()
 }
