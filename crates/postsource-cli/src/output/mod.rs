@@ -141,7 +141,7 @@ pub enum ColorChoice {
     Never,
 }
 
-/// NO_COLOR is set (to anything but the empty string): https://no-color.org
+/// NO_COLOR is set (to anything but the empty string): <https://no-color.org>
 pub fn no_color_env() -> bool {
     std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
 }
