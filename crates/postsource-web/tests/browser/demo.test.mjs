@@ -2,7 +2,8 @@
 // tokens stream in, Stop, and check that no more arrive, that the server saw the
 // request end, and that the console stayed clean. Saves a screenshot. Then the
 // browser's own EventSource and PostSource read `postsource serve` side by side,
-// from another origin.
+// from another origin, and PostSource reads its Anthropic- and Responses-shaped
+// streams of named events.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -78,6 +79,58 @@ test('postsource serve, cross-origin: the browser\'s EventSource and PostSource 
     assert.deepEqual(got.ticks[1], got.ticks[0], 'PostSource: the same ticks');
     assert.equal(got.drip[0].length, 3);
     assert.deepEqual(got.drip[1], got.drip[0], 'PostSource: the same events');
+    assert.deepEqual(errors.filter((e) => e.startsWith('pageerror')), []);
+  } finally {
+    pages.stop();
+  }
+});
+
+test('postsource serve, cross-origin: PostSource POSTs to the Anthropic- and Responses-shaped endpoints and reads their named events to the end', { skip: !process.env.POSTSOURCE_SERVE && 'POSTSOURCE_SERVE is not set' }, async () => {
+  const pages = await startServer();
+  try {
+    const { page, errors } = await openTestPage(browser, pages);
+    const got = await page.evaluate(async ({ api }) => {
+      // Every event of `types` in order, the text of `delta(data)`, and how it closed.
+      const read = (path, body, types, delta) => new Promise((resolve) => {
+        const source = new postsource.PostSource(`${api}${path}?pace_ms=1`, {
+          method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+        });
+        const seen = { kinds: [], text: '', unnamed: 0, errors: 0 };
+        for (const type of types) {
+          source.addEventListener(type, (e) => {
+            seen.kinds.push(e.type);
+            seen.text += delta(e.type, JSON.parse(e.data)) ?? '';
+          });
+        }
+        source.onmessage = () => { seen.unnamed += 1; };
+        source.onerror = () => { seen.errors += 1; };
+        source.addEventListener('close', (e) => resolve({ ...seen, reason: e.reason }));
+        setTimeout(() => { source.close(); resolve({ ...seen, reason: 'timeout' }); }, 10_000);
+      });
+      const prompt = 'Tell me about server-sent events';
+      const anthropic = await read('/v1/messages',
+        { model: 'm', max_tokens: 1000, stream: true, messages: [{ role: 'user', content: prompt }] },
+        ['message_start', 'content_block_start', 'ping', 'content_block_delta', 'content_block_stop',
+          'message_delta', 'message_stop'],
+        (type, data) => (type === 'content_block_delta' ? data.delta.text : null));
+      const responses = await read('/v1/responses', { model: 'm', input: prompt, stream: true },
+        ['response.created', 'response.output_text.delta', 'response.completed'],
+        (type, data) => (type === 'response.output_text.delta' ? data.delta : null));
+      return { anthropic, responses };
+    }, { api: server.api });
+    const { anthropic, responses } = got;
+    // No ids and a POST: the stream's end is the end, with no reconnection.
+    for (const seen of [anthropic, responses]) {
+      assert.equal(seen.reason, 'eof', JSON.stringify(seen).slice(0, 300));
+      assert.equal(seen.errors, 0);
+      assert.equal(seen.unnamed, 0, 'every event is named');
+      assert.match(seen.text, /Tell me about server-sent events/);
+    }
+    assert.deepEqual(anthropic.kinds.slice(0, 3), ['message_start', 'content_block_start', 'ping']);
+    assert.deepEqual(anthropic.kinds.slice(-3), ['content_block_stop', 'message_delta', 'message_stop']);
+    assert.equal(responses.kinds[0], 'response.created');
+    assert.equal(responses.kinds.at(-1), 'response.completed');
+    assert.equal(responses.text, anthropic.text, 'the same simulated answer in both shapes');
     assert.deepEqual(errors.filter((e) => e.startsWith('pageerror')), []);
   } finally {
     pages.stop();
