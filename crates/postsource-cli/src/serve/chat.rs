@@ -2,9 +2,9 @@
 //!
 //! Real OpenAI client code (SDKs, `curl` recipes) can be pointed at
 //! `http://127.0.0.1:PORT/v1`. The answer of the simulated `model` is streamed as
-//! `chat.completion.chunk` objects exactly as the API does: a role delta first, one content delta per token,
-//! a final chunk with `finish_reason`, an optional usage chunk
-//! (`stream_options.include_usage`), then `data: [DONE]`. Every event carries an id
+//! `chat.completion.chunk` objects exactly as the API does: a role delta first, one
+//! content delta per token, a final chunk with `finish_reason`, an optional usage
+//! chunk (`stream_options.include_usage`), then `data: [DONE]`. Every event carries an id
 //! (its index), and because the answer is a pure function of the request, a client
 //! that reconnects with `Last-Event-ID` gets the rest of the same answer; once it has
 //! had all of it, 204 No Content, which tells an EventSource-style client to stop

@@ -18,12 +18,11 @@ use axum::extract::{Extension, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use postsource::encode::Message;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::model::{self, Answer, Turn};
-use super::sse::{self, Out};
+use super::sse;
 use super::{App, ReqInfo};
 
 #[derive(Deserialize)]
@@ -138,13 +137,5 @@ pub(crate) async fn messages(
         ),
         (Duration::ZERO, json!({"type": "message_stop"})),
     ]);
-    let items = events
-        .into_iter()
-        .map(|(delay, data)| {
-            let name = data["type"].as_str().unwrap_or_default().to_owned();
-            let bytes = sse::event(Message::new(&data.to_string()).event(&name));
-            (delay, Out::Event(bytes))
-        })
-        .collect();
-    sse::response(&app, info, sse::paced(items))
+    sse::response(&app, info, model::named_by_type(events))
 }

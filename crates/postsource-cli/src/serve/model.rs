@@ -14,10 +14,12 @@ use std::time::Duration;
 use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use postsource::encode::Message;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::App;
+use super::sse::{self, Out};
 use super::testing::{BadParam, parse_param};
 
 /// The model name reported when the request names none.
@@ -133,6 +135,21 @@ pub(crate) fn pace(
         .and_then(|v| v.parse().ok());
     let default = from_header.unwrap_or(app.pace.as_millis() as u64);
     parse_param(query, "pace_ms", default).map(Duration::from_millis)
+}
+
+/// The events of the APIs that name each event by its data's `type` field
+/// (Anthropic's, OpenAI's Responses), each after its delay: `event: <type>` and the
+/// JSON as `data:`.
+pub(crate) fn named_by_type(events: impl IntoIterator<Item = (Duration, Value)>) -> sse::Gen {
+    let items = events
+        .into_iter()
+        .map(|(delay, data)| {
+            let name = data["type"].as_str().unwrap_or_default().to_owned();
+            let bytes = sse::event(Message::new(&data.to_string()).event(&name));
+            (delay, Out::Event(bytes))
+        })
+        .collect();
+    sse::paced(items)
 }
 
 /// An id for the answer to `body` (16 hex digits): the same for the same request,

@@ -17,13 +17,12 @@ use axum::extract::{Extension, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use postsource::encode::Message;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::chat::openai_error;
 use super::model::{self, Answer, MODEL, Turn};
-use super::sse::{self, Out};
+use super::sse;
 use super::{App, ReqInfo};
 
 /// The API's least `max_output_tokens`.
@@ -222,15 +221,12 @@ pub(crate) async fn responses(
         ),
         (Duration::ZERO, json!({"type": ended, "response": done})),
     ]);
-    let items = events
+    let numbered = events
         .into_iter()
         .enumerate()
-        .map(|(sequence_number, (delay, mut data))| {
-            data["sequence_number"] = json!(sequence_number);
-            let name = data["type"].as_str().unwrap_or_default().to_owned();
-            let bytes = sse::event(Message::new(&data.to_string()).event(&name));
-            (delay, Out::Event(bytes))
-        })
-        .collect();
-    sse::response(&app, info, sse::paced(items))
+        .map(|(n, (delay, mut data))| {
+            data["sequence_number"] = json!(n);
+            (delay, data)
+        });
+    sse::response(&app, info, model::named_by_type(numbered))
 }
