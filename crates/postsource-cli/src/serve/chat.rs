@@ -57,6 +57,16 @@ pub(crate) fn openai_error(
     (status, axum::Json(body)).into_response()
 }
 
+/// The 400 that OpenAI answers a request body that is not JSON with.
+pub(crate) fn bad_json(e: &serde_json::Error) -> Response {
+    openai_error(
+        StatusCode::BAD_REQUEST,
+        &format!("We could not parse the JSON body of your request: {e}"),
+        "invalid_request_error",
+        None,
+    )
+}
+
 /// `POST /v1/chat/completions` (`?pace_ms=` or `x-postsource-pace-ms` override the pace)
 pub(crate) async fn completions(
     State(app): State<Arc<App>>,
@@ -67,14 +77,7 @@ pub(crate) async fn completions(
 ) -> Response {
     let request: ChatRequest = match serde_json::from_slice(&body) {
         Ok(r) => r,
-        Err(e) => {
-            return openai_error(
-                StatusCode::BAD_REQUEST,
-                &format!("We could not parse the JSON body of your request: {e}"),
-                "invalid_request_error",
-                None,
-            );
-        }
+        Err(e) => return bad_json(&e),
     };
     let Some(messages) = request.messages else {
         return openai_error(

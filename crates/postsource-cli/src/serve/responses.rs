@@ -20,7 +20,7 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::chat::openai_error;
+use super::chat::{bad_json, openai_error};
 use super::model::{self, Answer, MODEL, Turn};
 use super::sse;
 use super::{App, ReqInfo};
@@ -76,14 +76,7 @@ pub(crate) async fn responses(
 ) -> Response {
     let request: ResponsesRequest = match serde_json::from_slice(&body) {
         Ok(r) => r,
-        Err(e) => {
-            return openai_error(
-                StatusCode::BAD_REQUEST,
-                &format!("We could not parse the JSON body of your request: {e}"),
-                "invalid_request_error",
-                None,
-            );
-        }
+        Err(e) => return bad_json(&e),
     };
     let Some(input) = request.input else {
         return invalid("Missing required parameter: 'input'.", "input");
