@@ -154,7 +154,12 @@ fn chat_completions_stream_is_openai_shaped() {
 fn chat_completions_errors_are_openai_shaped() {
     let serve = Serve::start(&[]);
     let url = serve.url("/v1/chat/completions");
-    for bad in ["{not json", r#"{"model":"m"}"#, r#"{"messages":[]}"#] {
+    for bad in [
+        "{not json",
+        r#"{"model":"m"}"#,
+        r#"{"messages":[]}"#,
+        r#"{"messages":[{"role":"user","content":"hi"}],"max_tokens":"5"}"#,
+    ] {
         let (status, headers, body) =
             http("POST", &url, &[("content-type", "application/json")], bad);
         assert_eq!(status, 400, "{bad}");
@@ -170,6 +175,17 @@ fn chat_completions_errors_are_openai_shaped() {
         assert!(error["error"].as_object().unwrap().contains_key("param"));
         assert!(error["error"].as_object().unwrap().contains_key("code"));
     }
+    // A field of the wrong type is named, as `param` and in the message.
+    let bad = r#"{"messages":[{"role":"user","content":"hi"}],"max_tokens":"5"}"#;
+    let (_, _, body) = http("POST", &url, &[("content-type", "application/json")], bad);
+    let error: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(error["error"]["param"], "max_tokens");
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("'max_tokens'")
+    );
     // Through the CLI: an error line with status and the JSON body.
     let out = run(&["-o", "jsonl", "--json", "{not json", &url]);
     assert_eq!(out.code, Some(1));
@@ -390,7 +406,11 @@ fn messages_errors_are_anthropic_shaped() {
     let url = serve.url("/v1/messages");
     let user = r#"[{"role":"user","content":"hi"}]"#;
     for (bad, says) in [
-        ("{not json".to_owned(), "not valid JSON"),
+        ("{not json".to_owned(), "Invalid request body"),
+        (
+            format!(r#"{{"model":"m","max_tokens":"5","messages":{user}}}"#),
+            "max_tokens",
+        ),
         (format!(r#"{{"max_tokens":5,"messages":{user}}}"#), "model"),
         (
             format!(r#"{{"model":"m","messages":{user}}}"#),

@@ -23,7 +23,7 @@ use postsource::encode::Message;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::model::{self, Answer, MODEL, Turn};
+use super::model::{self, Answer, BadBody, MODEL, Turn};
 use super::sse::{self, Out};
 use super::{App, ReqInfo};
 
@@ -57,13 +57,20 @@ pub(crate) fn openai_error(
     (status, axum::Json(body)).into_response()
 }
 
-/// The 400 that OpenAI answers a request body that is not JSON with.
-pub(crate) fn bad_json(e: &serde_json::Error) -> Response {
+/// OpenAI's 400 for a request body that could not be read.
+pub(crate) fn bad_body(bad: BadBody) -> Response {
+    let message = match &bad.field {
+        Some(field) => format!("Invalid value for '{field}': {}", bad.reason),
+        None => format!(
+            "We could not parse the JSON body of your request: {}",
+            bad.reason
+        ),
+    };
     openai_error(
         StatusCode::BAD_REQUEST,
-        &format!("We could not parse the JSON body of your request: {e}"),
+        &message,
         "invalid_request_error",
-        None,
+        bad.field.as_deref(),
     )
 }
 
@@ -75,9 +82,9 @@ pub(crate) async fn completions(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let request: ChatRequest = match serde_json::from_slice(&body) {
+    let request: ChatRequest = match model::read_body(&body) {
         Ok(r) => r,
-        Err(e) => return bad_json(&e),
+        Err(bad) => return bad_body(bad),
     };
     let Some(messages) = request.messages else {
         return openai_error(

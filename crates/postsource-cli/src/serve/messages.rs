@@ -21,7 +21,7 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::model::{self, Answer, Turn};
+use super::model::{self, Answer, BadBody, Turn};
 use super::sse;
 use super::{App, ReqInfo};
 
@@ -54,9 +54,12 @@ pub(crate) async fn messages(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let request: MessagesRequest = match serde_json::from_slice(&body) {
+    let request: MessagesRequest = match model::read_body(&body) {
         Ok(r) => r,
-        Err(e) => return invalid(&format!("The request body is not valid JSON: {e}")),
+        Err(BadBody { field, reason }) => {
+            let at = field.unwrap_or_else(|| "Invalid request body".to_owned());
+            return invalid(&format!("{at}: {reason}"));
+        }
     };
     // Required as by the API, so that a request tried here works there too.
     let Some(model) = request.model else {

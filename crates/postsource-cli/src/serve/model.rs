@@ -16,6 +16,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use postsource::encode::Message;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use super::App;
@@ -135,6 +136,28 @@ pub(crate) fn pace(
         .and_then(|v| v.parse().ok());
     let default = from_header.unwrap_or(app.pace.as_millis() as u64);
     parse_param(query, "pace_ms", default).map(Duration::from_millis)
+}
+
+/// A request body that could not be read: where, and why.
+pub(crate) struct BadBody {
+    /// The field at fault (`max_tokens`, `messages[0]`), or `None` when the body is
+    /// not JSON or the fault is in the whole of it.
+    pub(crate) field: Option<String>,
+    pub(crate) reason: String,
+}
+
+/// Reads a request body as `T`, naming the field at fault when it cannot.
+pub(crate) fn read_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, BadBody> {
+    let mut json = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut json).map_err(|e| {
+        let field = e.path().to_string();
+        // Broken JSON has no field at fault, whatever it was inside.
+        let named = field != "." && e.inner().classify() == serde_json::error::Category::Data;
+        BadBody {
+            field: named.then_some(field),
+            reason: e.into_inner().to_string(),
+        }
+    })
 }
 
 /// The events of the APIs that name each event by its data's `type` field

@@ -20,7 +20,7 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::chat::{bad_json, openai_error};
+use super::chat::{bad_body, openai_error};
 use super::model::{self, Answer, MODEL, Turn};
 use super::sse;
 use super::{App, ReqInfo};
@@ -74,9 +74,9 @@ pub(crate) async fn responses(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let request: ResponsesRequest = match serde_json::from_slice(&body) {
+    let request: ResponsesRequest = match model::read_body(&body) {
         Ok(r) => r,
-        Err(e) => return bad_json(&e),
+        Err(bad) => return bad_body(bad),
     };
     let Some(input) = request.input else {
         return invalid("Missing required parameter: 'input'.", "input");
