@@ -163,6 +163,16 @@ def t_openai(base: str) -> None:
     atext = asyncio.run(asyncio.wait_for(astream(), 20))
     C.check("openai: AsyncOpenAI stream yields the same text", atext == text, f"{atext[:60]!r}")
 
+    seen = 0
+    try:
+        for _ in client.chat.completions.create(model="postsource-sim", stream=True, extra_query={"error_after": 3},
+                                                messages=[{"role": "user", "content": PROMPT}]):
+            seen += 1
+        C.check("openai: an in-stream error chunk (?error_after=3) raises APIError", False, f"no exception, {seen} chunks")
+    except openai.APIError as e:
+        C.check("openai: an in-stream error chunk (?error_after=3) raises APIError after the 4 chunks before it",
+                seen == 4 and "after 3 tokens" in str(e), f"{seen} chunks: {e!r}"[:200])
+
     try:
         client.chat.completions.create(model="postsource-sim", stream=True, messages="not a list")  # type: ignore[arg-type]
         C.check("openai: bad request raises an APIStatusError", False, "no exception")
@@ -208,6 +218,11 @@ def t_openai_responses(base: str) -> None:
     C.check("openai responses: max_output_tokens ends the stream with response.incomplete",
             cut[-1].type == "response.incomplete" and cut[-1].response.incomplete_details.reason == "max_output_tokens"
             and [e.type for e in cut].count("response.output_text.delta") == 16, str(cut[-1])[:300])
+
+    failed = list(client.responses.create(stream=True, extra_query={"error_after": 2}, **ask))
+    C.check("openai responses: ?error_after=2 ends the stream with an error event after 2 deltas",
+            [e.type for e in failed].count("response.output_text.delta") == 2 and failed[-1].type == "error"
+            and "after 2 tokens" in failed[-1].message, str(failed[-1])[:200])
 
     try:
         client.responses.create(stream=True, max_output_tokens=3, **ask)
@@ -271,6 +286,16 @@ def t_anthropic(base: str) -> None:
     import asyncio
     atext = asyncio.run(asyncio.wait_for(astream(), 20))
     C.check("anthropic: AsyncAnthropic stream yields the same text", atext == text, f"{atext[:60]!r}")
+
+    got = ""
+    try:
+        with client.messages.stream(**ask, extra_query={"error_after": 2}) as stream:
+            for t in stream.text_stream:
+                got += t
+        C.check("anthropic: an in-stream error event (?error_after=2) raises APIStatusError", False, f"no exception: {got!r}")
+    except anthropic.APIStatusError as e:
+        C.check("anthropic: an in-stream error event (?error_after=2) raises APIStatusError after 2 tokens",
+                got == text[:len(got)] and len(got.split()) == 2 and "overloaded_error" in str(e.body), f"{got!r} {e.body}"[:200])
 
     try:
         client.messages.create(model="postsource-sim", max_tokens=10, messages=[], stream=True)

@@ -256,6 +256,9 @@ comment line, without a blank line, so no client sees an empty event):
                                   message_delta, message_stop; no ids, like the API.
                                   Needs model and max_tokens; pace as above. Without
                                   stream: a message JSON. Errors Anthropic-shaped.
+       ?error_after=N             on all three: the API's own in-stream error after N
+                                  tokens, then the end (chat: the error chunk has no
+                                  id, so a client that resumes gets the rest)
   GET  /v1/models                 the simulated model's listing, read by the OpenAI
                                   and the Anthropic SDKs; /v1/models/{id} the model
   ANY  /ticks                     event `tick`, id N, data N; the first one carries

@@ -142,12 +142,73 @@ fn chat_completions_stream_is_openai_shaped() {
 
     // Non-streaming: one chat.completion with the whole text.
     let plain = r#"{"messages":[{"role":"user","content":"hello there"}]}"#;
-    let (status, _, body) = http("POST", &url, &[("content-type", "application/json")], plain);
+    let (status, _, reply) = http("POST", &url, &[("content-type", "application/json")], plain);
     assert_eq!(status, 200);
-    let completion: Value = serde_json::from_str(&body).unwrap();
+    let completion: Value = serde_json::from_str(&reply).unwrap();
     assert_eq!(completion["object"], "chat.completion");
     assert_eq!(completion["choices"][0]["message"]["content"], text);
     assert_eq!(completion["choices"][0]["finish_reason"], "stop");
+
+    // ?error_after=3: the role chunk, 3 tokens, then OpenAI's in-stream error chunk
+    // (no id), and the stream ends without [DONE].
+    let failing = serve.url("/v1/chat/completions?error_after=3");
+    let failed = run(&[
+        "-o",
+        "jsonl",
+        "--json",
+        body,
+        "--reconnect",
+        "never",
+        &failing,
+    ]);
+    assert_eq!(failed.code, Some(0), "{failed:?}");
+    let got = failed.events();
+    assert_eq!(got.len(), 5);
+    let error: Value = serde_json::from_str(got[4]["data"].as_str().unwrap()).unwrap();
+    assert_eq!(error["error"]["type"], "server_error");
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("after 3 tokens")
+    );
+    assert_eq!(
+        got[4]["id"], "3",
+        "the error has no id: the last id stays the token's"
+    );
+    // A client that resumes (the POST had ids) gets the rest of the same answer.
+    let resumed = run(&[
+        "-o",
+        "jsonl",
+        "--json",
+        body,
+        "--until-data",
+        "[DONE]",
+        "--retry",
+        "10",
+        &failing,
+    ]);
+    assert_eq!(resumed.code, Some(0), "{resumed:?}");
+    let kinds: Vec<Value> = resumed.lines().iter().map(|l| l["type"].clone()).collect();
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "reconnect").count(),
+        1,
+        "{kinds:?}"
+    );
+    let tokens: String = resumed
+        .events()
+        .iter()
+        .filter_map(|e| serde_json::from_str::<Value>(e["data"].as_str().unwrap()).ok())
+        .filter_map(|c| {
+            c["choices"][0]["delta"]["content"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .collect();
+    assert_eq!(
+        tokens, text,
+        "every token once, in order, across the failure"
+    );
 }
 
 #[test]
@@ -301,6 +362,23 @@ fn responses_stream_is_openai_responses_shaped() {
     assert_eq!(response["object"], "response");
     assert_eq!(response["output"][0]["content"][0]["text"], text);
 
+    // ?error_after=1: one delta, then an `error` event ends the stream.
+    let failing = serve.url("/v1/responses?error_after=1");
+    let failed = run(&["-o", "jsonl", "--json", &request(None, true), &failing]).events();
+    assert_eq!(failed.len(), 4 + 1 + 1);
+    let error: Value = serde_json::from_str(failed[5]["data"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        (&error["type"], &error["code"]),
+        (&json!("error"), &json!("server_error"))
+    );
+    assert_eq!(error["sequence_number"], 5);
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("after 1 token,")
+    );
+
     // Errors are OpenAI-shaped and name the parameter.
     for (bad, param) in [
         (r#"{"model":"m"}"#, "input"),
@@ -398,6 +476,26 @@ fn messages_stream_is_anthropic_shaped() {
     assert_eq!(message["content"][0]["text"], text);
     assert_eq!(message["stop_reason"], "end_turn");
     assert_eq!(message["usage"]["output_tokens"], deltas);
+
+    // ?error_after=2: two deltas, then Anthropic's `error` event ends the stream.
+    let failing = serve.url("/v1/messages?error_after=2");
+    let failed = run(&["-o", "jsonl", "--json", &request(1000, true), &failing]);
+    let got = failed.events();
+    let names: Vec<&str> = got.iter().map(|e| e["event"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "message_start",
+            "content_block_start",
+            "ping",
+            "content_block_delta",
+            "content_block_delta",
+            "error"
+        ]
+    );
+    let error: Value = serde_json::from_str(got[5]["data"].as_str().unwrap()).unwrap();
+    assert_eq!(error["error"]["type"], "overloaded_error");
+    assert_eq!(failed.lines().last().unwrap()["reason"], "eof");
 }
 
 #[test]

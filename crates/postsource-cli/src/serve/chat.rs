@@ -9,7 +9,8 @@
 //! that reconnects with `Last-Event-ID` gets the rest of the same answer; once it has
 //! had all of it, 204 No Content, which tells an EventSource-style client to stop
 //! (an empty 200 would have it reconnect forever).
-//! Errors use OpenAI's JSON shape: `{"error": {"message", "type", "param", "code"}}`.
+//! Errors use OpenAI's JSON shape: `{"error": {"message", "type", "param", "code"}}`,
+//! also the in-stream one that `?error_after=N` sends after N tokens.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -102,9 +103,9 @@ pub(crate) async fn completions(
             Some("messages"),
         );
     }
-    let pace = match model::pace(&app, &headers, &q) {
-        Ok(pace) => pace,
-        Err(bad) => return bad.into_response(),
+    let (pace, error_after) = match (model::pace(&app, &headers, &q), model::error_after(&q)) {
+        (Ok(pace), Ok(error_after)) => (pace, error_after),
+        (Err(bad), _) | (_, Err(bad)) => return bad.into_response(),
     };
     let answer = Answer::to(
         &messages,
@@ -184,7 +185,7 @@ pub(crate) async fn completions(
     if start >= data.len() {
         return StatusCode::NO_CONTENT.into_response();
     }
-    let items = data
+    let mut items: Vec<_> = data
         .iter()
         .enumerate()
         .skip(start)
@@ -197,5 +198,14 @@ pub(crate) async fn completions(
             (delay, Out::Event(bytes))
         })
         .collect();
+    // The failure is OpenAI's `{"error": ...}` chunk, without an id: a client that
+    // resumes after the last token it had gets the rest (resumed, it does not fail).
+    if let Some(after) = error_after.filter(|&n| start == 0 && n < tokens.len()) {
+        items.truncate(1 + after);
+        let error = json!({"error": {"message": model::error_message(after),
+                                     "type": "server_error", "param": null, "code": null}});
+        let bytes = sse::event(Message::new(&error.to_string()));
+        items.push((pace, Out::Event(bytes)));
+    }
     sse::response(&app, info, sse::paced(items))
 }

@@ -8,7 +8,8 @@
 //! `message_stop`, each with a JSON `data` whose `type` repeats the event name. Like
 //! the API, it sends no ids, so nothing resumes: a client ends at the end of the
 //! stream (a POST without an id is not sent again). Errors use Anthropic's JSON
-//! shape: `{"type": "error", "error": {"type", "message"}}`.
+//! shape: `{"type": "error", "error": {"type", "message"}}`, also the in-stream
+//! `error` event that `?error_after=N` sends after N tokens.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -77,9 +78,9 @@ pub(crate) async fn messages(
     if turns.is_empty() {
         return invalid("messages: at least one message is required");
     }
-    let pace = match model::pace(&app, &headers, &q) {
-        Ok(pace) => pace,
-        Err(bad) => return bad.into_response(),
+    let (pace, error_after) = match (model::pace(&app, &headers, &q), model::error_after(&q)) {
+        (Ok(pace), Ok(error_after)) => (pace, error_after),
+        (Err(bad), _) | (_, Err(bad)) => return bad.into_response(),
     };
     let answer = Answer::to(&turns, &request.system, Some(max_tokens as u64));
     let stop_reason = if answer.truncated {
@@ -130,7 +131,7 @@ pub(crate) async fn messages(
                            "delta": {"type": "text_delta", "text": token}});
         (pace, delta)
     }));
-    events.extend([
+    let ending = [
         (pace, json!({"type": "content_block_stop", "index": 0})),
         (
             Duration::ZERO,
@@ -139,6 +140,15 @@ pub(crate) async fn messages(
                    "usage": {"output_tokens": answer.tokens.len()}}),
         ),
         (Duration::ZERO, json!({"type": "message_stop"})),
-    ]);
+    ];
+    // The failure is Anthropic's `error` event, the end of the stream.
+    if let Some(after) = error_after.filter(|&n| n < answer.tokens.len()) {
+        events.truncate(3 + after);
+        let error = json!({"type": "error",
+                           "error": {"type": "overloaded_error", "message": model::error_message(after)}});
+        events.push((pace, error));
+    } else {
+        events.extend(ending);
+    }
     sse::response(&app, info, model::named_by_type(events))
 }

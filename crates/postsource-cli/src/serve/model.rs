@@ -175,6 +175,21 @@ pub(crate) fn named_by_type(events: impl IntoIterator<Item = (Duration, Value)>)
     sse::paced(items)
 }
 
+/// `?error_after=N`: the stream fails after N tokens with the API's own in-stream
+/// error event (`None`: it does not fail). For testing how a client handles an
+/// error that arrives after the 200.
+pub(crate) fn error_after(query: &HashMap<String, String>) -> Result<Option<usize>, BadParam> {
+    parse_param(query, "error_after", usize::MAX).map(|n| (n != usize::MAX).then_some(n))
+}
+
+/// What the in-stream error says.
+pub(crate) fn error_message(after: usize) -> String {
+    let tokens = if after == 1 { "token" } else { "tokens" };
+    format!(
+        "The simulated model failed after {after} {tokens}, as asked with ?error_after={after}."
+    )
+}
+
 /// An id for the answer to `body` (16 hex digits): the same for the same request,
 /// so a resumed stream belongs to the answer it resumes.
 pub(crate) fn answer_id(body: &[u8]) -> String {

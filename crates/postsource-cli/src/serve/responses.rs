@@ -7,7 +7,8 @@
 //! `response.output_text.done`, `response.content_part.done`,
 //! `response.output_item.done`, and `response.completed` with the whole response
 //! (`response.incomplete` when `max_output_tokens` cut it). No `[DONE]` and no ids,
-//! as the API sends them: the stream just ends. Errors use OpenAI's JSON shape.
+//! as the API sends them: the stream just ends. Errors use OpenAI's JSON shape;
+//! `?error_after=N` ends the stream after N tokens with an `error` event.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -96,9 +97,9 @@ pub(crate) async fn responses(
             "max_output_tokens",
         );
     }
-    let pace = match model::pace(&app, &headers, &q) {
-        Ok(pace) => pace,
-        Err(bad) => return bad.into_response(),
+    let (pace, error_after) = match (model::pace(&app, &headers, &q), model::error_after(&q)) {
+        (Ok(pace), Ok(error_after)) => (pace, error_after),
+        (Err(bad), _) | (_, Err(bad)) => return bad.into_response(),
     };
     let answer = Answer::to(&turns, &request.instructions, request.max_output_tokens);
     let answer_id = model::answer_id(&body);
@@ -195,7 +196,7 @@ pub(crate) async fn responses(
         );
         (pace, delta)
     }));
-    events.extend([
+    let ending = [
         (
             pace,
             on_part(
@@ -213,7 +214,16 @@ pub(crate) async fn responses(
                    "item": item(status, json!([part(&text)]))}),
         ),
         (Duration::ZERO, json!({"type": ended, "response": done})),
-    ]);
+    ];
+    // The failure is the Responses API's `error` event, the end of the stream.
+    if let Some(after) = error_after.filter(|&n| n < answer.tokens.len()) {
+        events.truncate(4 + after);
+        let error = json!({"type": "error", "code": "server_error",
+                           "message": model::error_message(after), "param": null});
+        events.push((pace, error));
+    } else {
+        events.extend(ending);
+    }
     let numbered = events
         .into_iter()
         .enumerate()
