@@ -24,7 +24,7 @@ use postsource::encode::Message;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::model::{self, Answer, BadBody, MODEL, Turn};
+use super::model::{self, Answer, BadBody, MODEL, Streaming, Turn};
 use super::sse::{self, Out};
 use super::{App, ReqInfo};
 
@@ -103,9 +103,9 @@ pub(crate) async fn completions(
             Some("messages"),
         );
     }
-    let (pace, error_after) = match (model::pace(&app, &headers, &q), model::error_after(&q)) {
-        (Ok(pace), Ok(error_after)) => (pace, error_after),
-        (Err(bad), _) | (_, Err(bad)) => return bad.into_response(),
+    let Streaming { pace, error_after } = match Streaming::of(&app, &headers, &q) {
+        Ok(streaming) => streaming,
+        Err(bad) => return bad.into_response(),
     };
     let answer = Answer::to(
         &messages,

@@ -22,7 +22,7 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::model::{self, Answer, BadBody, Turn};
+use super::model::{self, Answer, BadBody, Streaming, Turn};
 use super::sse;
 use super::{App, ReqInfo};
 
@@ -78,9 +78,9 @@ pub(crate) async fn messages(
     if turns.is_empty() {
         return invalid("messages: at least one message is required");
     }
-    let (pace, error_after) = match (model::pace(&app, &headers, &q), model::error_after(&q)) {
-        (Ok(pace), Ok(error_after)) => (pace, error_after),
-        (Err(bad), _) | (_, Err(bad)) => return bad.into_response(),
+    let Streaming { pace, error_after } = match Streaming::of(&app, &headers, &q) {
+        Ok(streaming) => streaming,
+        Err(bad) => return bad.into_response(),
     };
     let answer = Answer::to(&turns, &request.system, Some(max_tokens as u64));
     let stop_reason = if answer.truncated {

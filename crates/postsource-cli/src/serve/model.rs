@@ -123,19 +123,35 @@ fn answer_tokens(prompt: &str) -> Vec<String> {
     tokens
 }
 
-/// The delay between tokens: `?pace_ms=N`, else an `x-postsource-pace-ms: N` header,
-/// else the server's `--pace-ms`.
-pub(crate) fn pace(
-    app: &App,
-    headers: &HeaderMap,
-    query: &HashMap<String, String>,
-) -> Result<Duration, BadParam> {
-    let from_header = headers
-        .get("x-postsource-pace-ms")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok());
-    let default = from_header.unwrap_or(app.pace.as_millis() as u64);
-    parse_param(query, "pace_ms", default).map(Duration::from_millis)
+/// How the simulated model streams, as the request asks.
+pub(crate) struct Streaming {
+    /// The delay between tokens: `?pace_ms=N`, else an `x-postsource-pace-ms: N`
+    /// header, else the server's `--pace-ms`.
+    pub(crate) pace: Duration,
+    /// `?error_after=N`: the stream fails after N tokens with the API's own
+    /// in-stream error event (`None`: it does not fail). For testing how a client
+    /// handles an error that arrives after the 200.
+    pub(crate) error_after: Option<usize>,
+}
+
+impl Streaming {
+    pub(crate) fn of(
+        app: &App,
+        headers: &HeaderMap,
+        query: &HashMap<String, String>,
+    ) -> Result<Streaming, BadParam> {
+        let from_header = headers
+            .get("x-postsource-pace-ms")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
+        let default = from_header.unwrap_or(app.pace.as_millis() as u64);
+        let pace = Duration::from_millis(parse_param(query, "pace_ms", default)?);
+        let error_after = parse_param(query, "error_after", usize::MAX)?;
+        Ok(Streaming {
+            pace,
+            error_after: (error_after != usize::MAX).then_some(error_after),
+        })
+    }
 }
 
 /// A request body that could not be read: where, and why.
@@ -173,13 +189,6 @@ pub(crate) fn named_by_type(events: impl IntoIterator<Item = (Duration, Value)>)
         })
         .collect();
     sse::paced(items)
-}
-
-/// `?error_after=N`: the stream fails after N tokens with the API's own in-stream
-/// error event (`None`: it does not fail). For testing how a client handles an
-/// error that arrives after the 200.
-pub(crate) fn error_after(query: &HashMap<String, String>) -> Result<Option<usize>, BadParam> {
-    parse_param(query, "error_after", usize::MAX).map(|n| (n != usize::MAX).then_some(n))
 }
 
 /// What the in-stream error says.

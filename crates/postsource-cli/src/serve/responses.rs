@@ -22,7 +22,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::chat::{bad_body, openai_error};
-use super::model::{self, Answer, MODEL, Turn};
+use super::model::{self, Answer, MODEL, Streaming, Turn};
 use super::sse;
 use super::{App, ReqInfo};
 
@@ -97,9 +97,9 @@ pub(crate) async fn responses(
             "max_output_tokens",
         );
     }
-    let (pace, error_after) = match (model::pace(&app, &headers, &q), model::error_after(&q)) {
-        (Ok(pace), Ok(error_after)) => (pace, error_after),
-        (Err(bad), _) | (_, Err(bad)) => return bad.into_response(),
+    let Streaming { pace, error_after } = match Streaming::of(&app, &headers, &q) {
+        Ok(streaming) => streaming,
+        Err(bad) => return bad.into_response(),
     };
     let answer = Answer::to(&turns, &request.instructions, request.max_output_tokens);
     let answer_id = model::answer_id(&body);
