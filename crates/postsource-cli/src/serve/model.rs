@@ -26,7 +26,7 @@ use super::testing::{BadParam, parse_param};
 /// The model name reported when the request names none.
 pub(crate) const MODEL: &str = "postsource-sim";
 
-/// A message of the conversation, as both APIs send it.
+/// A message of the conversation, as each of the APIs sends it.
 #[derive(Deserialize)]
 pub(crate) struct Turn {
     pub(crate) role: String,
