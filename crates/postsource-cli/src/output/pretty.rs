@@ -209,7 +209,9 @@ fn elapsed(d: Duration) -> String {
 /// `message_delta`): what it adds (the token as a JSON string, the role, or why the
 /// answer stopped) and the event as one compact line.
 fn token_chunk(data: &str) -> Option<(String, String)> {
-    if !data.starts_with('{') || !data.contains("delta") {
+    // Cheap checks first: most data of other streams is rejected without parsing.
+    if !data.starts_with('{') || !(data.contains("delta") || data.contains("chat.completion.chunk"))
+    {
         return None;
     }
     let value: Value = serde_json::from_str(data).ok()?;
@@ -341,6 +343,8 @@ mod tests {
         let data = r#"{"object":"chat.completion.chunk","choices":[{"delta":{"content":" hi"}}]}"#;
         assert_eq!(token_chunk(data).unwrap().0, "\" hi\"");
         assert!(token_chunk(r#"{"object":"other"}"#).is_none());
+        let usage = r#"{"object":"chat.completion.chunk","choices":[],"usage":{"total_tokens":3}}"#;
+        assert_eq!(token_chunk(usage).unwrap().0, "usage");
         let data = r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":" hi"}}"#;
         assert_eq!(
             token_chunk(data).unwrap(),
