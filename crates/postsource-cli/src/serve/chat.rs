@@ -14,7 +14,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use axum::extract::{Extension, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -45,17 +45,12 @@ struct StreamOptions {
     include_usage: bool,
 }
 
-/// An error response in OpenAI's shape.
-pub(crate) fn openai_error(
-    status: StatusCode,
-    message: &str,
-    kind: &str,
-    param: Option<&str>,
-) -> Response {
+/// OpenAI's 400 for a request it refuses, naming the parameter at fault.
+pub(crate) fn invalid_request(message: &str, param: Option<&str>) -> Response {
     let body = json!({
-        "error": {"message": message, "type": kind, "param": param, "code": null}
+        "error": {"message": message, "type": "invalid_request_error", "param": param, "code": null}
     });
-    (status, axum::Json(body)).into_response()
+    (StatusCode::BAD_REQUEST, axum::Json(body)).into_response()
 }
 
 /// OpenAI's 400 for a request body that could not be read.
@@ -67,12 +62,7 @@ pub(crate) fn bad_body(bad: BadBody) -> Response {
             bad.reason
         ),
     };
-    openai_error(
-        StatusCode::BAD_REQUEST,
-        &message,
-        "invalid_request_error",
-        bad.field.as_deref(),
-    )
+    invalid_request(&message, bad.field.as_deref())
 }
 
 /// `POST /v1/chat/completions` (`?pace_ms=` or `x-postsource-pace-ms` override the pace)
@@ -88,18 +78,11 @@ pub(crate) async fn completions(
         Err(bad) => return bad_body(bad),
     };
     let Some(messages) = request.messages else {
-        return openai_error(
-            StatusCode::BAD_REQUEST,
-            "Missing required parameter: 'messages'.",
-            "invalid_request_error",
-            Some("messages"),
-        );
+        return invalid_request("Missing required parameter: 'messages'.", Some("messages"));
     };
     if messages.is_empty() {
-        return openai_error(
-            StatusCode::BAD_REQUEST,
+        return invalid_request(
             "Invalid 'messages': empty array. Expected an array with minimum length 1.",
-            "invalid_request_error",
             Some("messages"),
         );
     }
@@ -116,9 +99,7 @@ pub(crate) async fn completions(
     let finish = if answer.truncated { "length" } else { "stop" };
     let model = request.model.unwrap_or_else(|| MODEL.to_owned());
     let id = format!("chatcmpl-{}", model::answer_id(&body));
-    let created = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let created = model::unix_time();
     let usage = json!({
         "prompt_tokens": answer.input_tokens,
         "completion_tokens": tokens.len(),

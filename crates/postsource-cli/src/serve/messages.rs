@@ -37,14 +37,11 @@ struct MessagesRequest {
     stream: bool,
 }
 
-/// An error response in Anthropic's shape.
-fn anthropic_error(status: StatusCode, kind: &str, message: &str) -> Response {
-    let body = json!({"type": "error", "error": {"type": kind, "message": message}});
-    (status, axum::Json(body)).into_response()
-}
-
+/// Anthropic's 400 for a request it refuses.
 fn invalid(message: &str) -> Response {
-    anthropic_error(StatusCode::BAD_REQUEST, "invalid_request_error", message)
+    let body =
+        json!({"type": "error", "error": {"type": "invalid_request_error", "message": message}});
+    (StatusCode::BAD_REQUEST, axum::Json(body)).into_response()
 }
 
 /// `POST /v1/messages` (`?pace_ms=` or `x-postsource-pace-ms` override the pace)

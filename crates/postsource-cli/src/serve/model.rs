@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
@@ -197,6 +197,13 @@ pub(crate) fn error_message(after: usize) -> String {
     format!(
         "The simulated model failed after {after} {tokens}, as asked with ?error_after={after}."
     )
+}
+
+/// Now, in seconds since the Unix epoch: the APIs' `created` times.
+pub(crate) fn unix_time() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// An id for the answer to `body` (16 hex digits): the same for the same request,

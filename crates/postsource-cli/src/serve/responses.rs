@@ -12,16 +12,16 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use axum::extract::{Extension, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::chat::{bad_body, openai_error};
+use super::chat::{bad_body, invalid_request};
 use super::model::{self, Answer, MODEL, Streaming, Turn};
 use super::sse;
 use super::{App, ReqInfo};
@@ -38,15 +38,6 @@ struct ResponsesRequest {
     max_output_tokens: Option<u64>,
     #[serde(default)]
     stream: bool,
-}
-
-fn invalid(message: &str, param: &str) -> Response {
-    openai_error(
-        StatusCode::BAD_REQUEST,
-        message,
-        "invalid_request_error",
-        Some(param),
-    )
 }
 
 /// The conversation in `input`: a string (one user turn) or a list of items, of
@@ -80,21 +71,21 @@ pub(crate) async fn responses(
         Err(bad) => return bad_body(bad),
     };
     let Some(input) = request.input else {
-        return invalid("Missing required parameter: 'input'.", "input");
+        return invalid_request("Missing required parameter: 'input'.", Some("input"));
     };
     let Some(turns) = turns(input) else {
-        return invalid(
+        return invalid_request(
             "Invalid type for 'input': expected a string or an array of input items.",
-            "input",
+            Some("input"),
         );
     };
     if let Some(n) = request.max_output_tokens.filter(|&n| n < MIN_OUTPUT_TOKENS) {
-        return invalid(
+        return invalid_request(
             &format!(
                 "Invalid 'max_output_tokens': integer below minimum value. \
                  Expected a value >= {MIN_OUTPUT_TOKENS}, but got {n} instead."
             ),
-            "max_output_tokens",
+            Some("max_output_tokens"),
         );
     }
     let Streaming { pace, error_after } = match Streaming::of(&app, &headers, &q) {
@@ -104,9 +95,7 @@ pub(crate) async fn responses(
     let answer = Answer::to(&turns, &request.instructions, request.max_output_tokens);
     let answer_id = model::answer_id(&body);
     let item_id = format!("msg_{answer_id}");
-    let created_at = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let created_at = model::unix_time();
     let (status, ended) = match answer.truncated {
         false => ("completed", "response.completed"),
         true => ("incomplete", "response.incomplete"),
