@@ -261,6 +261,19 @@ comment line, without a blank line, so no client sees an empty event):
                                   id, so a client that resumes gets the rest)
   GET  /v1/models                 the simulated model's listing, read by the OpenAI
                                   and the Anthropic SDKs; /v1/models/{id} the model
+  POST /mcp                       a Model Context Protocol server (Streamable HTTP,
+                                  revisions 2024-11-05 to 2025-11-25): initialize opens
+                                  a session (Mcp-Session-Id); tools `countdown` (a
+                                  progress notification per step, paced, then the
+                                  result) and `echo`; every reply an event stream with
+                                  ids, led by a priming event (2025-11-25);
+                                  notifications 202. Clients must Accept both
+                                  application/json and text/event-stream (else 406).
+  GET  /mcp                       with Last-Event-ID: the rest of that reply (204 when
+                                  all was sent); without: the server's quiet stream
+  DELETE /mcp                     ends the session (its id then gets 404)
+       ?abort_after=N             each /mcp connection is cut after N messages (the
+                                  reply goes on: resume it by GET)
   ANY  /ticks                     event `tick`, id N, data N; the first one carries
                                   retry:; goes on from Last-Event-ID + 1. ?interval_ms=1000
                                   ?count=N (end each connection after N events)

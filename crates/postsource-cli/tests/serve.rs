@@ -8,42 +8,6 @@ use std::time::{Duration, Instant};
 use common::*;
 use serde_json::{Value, json};
 
-/// One plain HTTP exchange (reqwest, no SSE logic): status, headers, body.
-fn http(
-    method: &str,
-    url: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> (u16, reqwest::header::HeaderMap, String) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        let mut req = client
-            .request(method.parse().unwrap(), url)
-            .body(body.to_owned());
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        let resp = tokio::time::timeout(DEADLINE, req.send())
-            .await
-            .unwrap()
-            .unwrap();
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let text = tokio::time::timeout(DEADLINE, resp.text())
-            .await
-            .unwrap()
-            .unwrap();
-        (status, headers, text)
-    })
-}
-
 #[test]
 fn chat_completions_stream_is_openai_shaped() {
     let serve = Serve::start(&["--pace-ms", "1"]);

@@ -3,7 +3,8 @@
 //! It owns the router, the listener on 127.0.0.1, CORS, the per-request log on stderr
 //! and graceful shutdown. Each endpoint family lives in its own module (`echo`;
 //! `chat`, `responses` and `messages`, the simulated `model` in the shapes of
-//! OpenAI's two APIs and Anthropic's; `ticks`, `replay`, `testing`); `sse` is the one place that turns a stream of
+//! OpenAI's two APIs and Anthropic's; `mcp`, a Model Context Protocol server; `ticks`,
+//! `replay`, `testing`); `sse` is the one place that turns a stream of
 //! encoded events into a response, so keep-alive comments, shutdown and the "client
 //! went away" log line behave the same on every endpoint. The server is also started
 //! in-process by `postsource demo` and by the tests, which is why [`start`] returns a
@@ -11,6 +12,7 @@
 
 mod chat;
 mod echo;
+mod mcp;
 mod messages;
 mod model;
 mod replay;
@@ -70,6 +72,7 @@ pub(crate) struct App {
     quiet: bool,
     shutdown: CancellationToken,
     next_id: AtomicU64,
+    mcp: mcp::Sessions,
 }
 
 /// Who a request was, for the log line its response writes when it ends.
@@ -115,6 +118,7 @@ const BUILTIN_PATHS: &[&str] = &[
     "/v1/messages",
     "/v1/responses",
     "/v1/models",
+    "/mcp",
 ];
 
 /// Binds 127.0.0.1:`port` and serves in a background task.
@@ -137,6 +141,7 @@ pub async fn start(config: Config) -> Result<Server, String> {
         quiet: config.quiet,
         shutdown: shutdown.clone(),
         next_id: AtomicU64::new(1),
+        mcp: mcp::Sessions::default(),
     });
     let router = router(app, replay.as_deref(), config.web.as_ref());
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, config.port))
@@ -165,6 +170,7 @@ fn router(app: Arc<App>, replay: Option<&Recording>, web: Option<&PathBuf>) -> R
         .route("/v1/responses", post(responses::responses))
         .route("/v1/models", get(model::models))
         .route("/v1/models/{id}", get(model::model))
+        .route("/mcp", any(mcp::mcp))
         .route("/replay", any(replay::replay))
         .route("/test/status/{code}", any(testing::status))
         .route("/test/no-content", any(testing::no_content))
@@ -215,6 +221,7 @@ fn cors() -> CorsLayer {
             header::CACHE_CONTROL,
             header::LOCATION,
             HeaderName::from_static("x-request-id"),
+            HeaderName::from_static("mcp-session-id"),
         ])
         .max_age(Duration::from_secs(600))
 }
@@ -284,7 +291,7 @@ pub async fn run(config: Config) -> i32 {
         let _ = out.flush();
     }
     eprintln!(
-        "postsource serve: endpoints on http://{0}: /echo /ticks /v1/chat/completions /v1/responses /v1/messages /replay /test/... (Ctrl-C to stop)",
+        "postsource serve: endpoints on http://{0}: /echo /ticks /v1/chat/completions /v1/responses /v1/messages /mcp /replay /test/... (Ctrl-C to stop)",
         server.addr
     );
     if tokio::signal::ctrl_c().await.is_err() {

@@ -1,0 +1,652 @@
+//! `/mcp`: a Model Context Protocol server on the Streamable HTTP transport, for
+//! trying MCP clients (and `postsource` as one) against a server that streams.
+//!
+//! MCP is the case SSE over POST was made for: the client POSTs a JSON-RPC request
+//! and the answer comes back as an event stream, progress notifications first and
+//! the result last. This endpoint speaks the transport as the handshake revisions
+//! (2024-11-05 to 2025-11-25) define it, close to what the official SDKs' servers do:
+//! `initialize` opens a session (`Mcp-Session-Id`), notifications get 202, every
+//! message has an event id, a GET with `Last-Event-ID` resumes a reply where its
+//! connection was cut, a GET without one is the server's own (quiet) stream, and
+//! DELETE ends the session. Two tools: `countdown`, paced like the model's tokens,
+//! and `echo`.
+//!
+//! Replies are kept as what they are to say, not as the bytes said: a reply is a
+//! pure function of its request and of when it started, so resuming one costs no
+//! buffer of sent events, and memory stays bounded by the number of sessions and
+//! replies kept ([`MAX_SESSIONS`], [`MAX_REPLIES`]).
+
+use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasher, Hasher, RandomState};
+use std::ops::Range;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{Extension, Query, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use futures::stream::{self, StreamExt};
+use postsource::encode::Message;
+use serde_json::{Value, json};
+use tokio::time::Instant;
+
+use super::model::Streaming;
+use super::sse::{self, Out};
+use super::testing::parse_param;
+use super::{App, ReqInfo};
+
+/// The protocol revisions an `initialize` can agree on, oldest first.
+const VERSIONS: &[&str] = &["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"];
+/// The revision offered to a client that asks for one not in [`VERSIONS`].
+const LATEST: &str = "2025-11-25";
+/// The first revision whose clients take a priming event (an id and empty data).
+const PRIMING_SINCE: &str = "2025-11-25";
+/// Sessions kept; the oldest is forgotten when a new one would exceed this.
+pub(crate) const MAX_SESSIONS: usize = 256;
+/// Replies kept per session for resumption; the oldest is forgotten first.
+pub(crate) const MAX_REPLIES: usize = 64;
+/// The largest `countdown`: its reply is computed, never stored, but it is paced.
+const MAX_STEPS: u64 = 10_000;
+/// The reconnection delay the priming event suggests.
+const RETRY_MS: u64 = 500;
+
+const SESSION_HEADER: &str = "mcp-session-id";
+const VERSION_HEADER: &str = "mcp-protocol-version";
+
+// JSON-RPC error codes.
+const PARSE_ERROR: i64 = -32700;
+const INVALID_REQUEST: i64 = -32600;
+const METHOD_NOT_FOUND: i64 = -32601;
+const INVALID_PARAMS: i64 = -32602;
+
+/// Every session of this server.
+#[derive(Default)]
+pub(crate) struct Sessions {
+    inner: Mutex<SessionTable>,
+}
+
+#[derive(Default)]
+struct SessionTable {
+    by_id: HashMap<String, Session>,
+    /// Session ids, oldest first (for forgetting the oldest).
+    order: VecDeque<String>,
+}
+
+struct Session {
+    version: String,
+    /// The replies that can still be resumed, by stream number, oldest first.
+    replies: VecDeque<(u64, Arc<Reply>)>,
+    next_stream: u64,
+}
+
+/// What one request's stream says, and when.
+struct Reply {
+    started: Instant,
+    pace: Duration,
+    /// The priming event is sent (the client's revision takes it).
+    priming: bool,
+    /// The JSON-RPC id of the request it answers.
+    id: Value,
+    body: ReplyBody,
+}
+
+enum ReplyBody {
+    /// One message at once: `{"result": ...}` or `{"error": ...}`.
+    Now(Value),
+    /// `countdown`: a progress notification per step (when the request asked for
+    /// progress), one pace apart, then the result.
+    Countdown { token: Option<Value>, steps: u64 },
+}
+
+impl Reply {
+    /// How many messages the reply has.
+    fn len(&self) -> u64 {
+        match &self.body {
+            ReplyBody::Now(_) => 1,
+            ReplyBody::Countdown { token: None, .. } => 1,
+            ReplyBody::Countdown { steps, .. } => steps + 1,
+        }
+    }
+
+    /// Message `k` (from 0) and when it is due, from the reply's start.
+    fn message(&self, k: u64) -> (Duration, Value) {
+        let response = |outcome: Value| {
+            let mut message = json!({"jsonrpc": "2.0", "id": self.id});
+            if let (Some(message), Some(outcome)) = (message.as_object_mut(), outcome.as_object()) {
+                message.extend(outcome.clone());
+            }
+            message
+        };
+        match &self.body {
+            ReplyBody::Now(outcome) => (Duration::ZERO, response(outcome.clone())),
+            ReplyBody::Countdown { token, steps } if k < self.len() - 1 => {
+                let progress = json!({
+                    "jsonrpc": "2.0",
+                    "method": "notifications/progress",
+                    "params": {"progressToken": token, "progress": k + 1, "total": steps,
+                               "message": format!("step {}", k + 1)},
+                });
+                (self.pace * k as u32, progress)
+            }
+            ReplyBody::Countdown { steps, .. } => {
+                let text = format!("counted {steps}");
+                let done = json!({"result": tool_text(&text, false)});
+                (self.pace * (*steps as u32), response(done))
+            }
+        }
+    }
+}
+
+/// A tool's result: one text item.
+fn tool_text(text: &str, is_error: bool) -> Value {
+    json!({"content": [{"type": "text", "text": text}], "isError": is_error})
+}
+
+/// The tools `tools/list` offers.
+fn tools() -> Value {
+    json!([
+        {
+            "name": "countdown",
+            "title": "Countdown",
+            "description": "Counts `steps` steps, one pace apart (as the simulated model's tokens), \
+                            reporting progress after each when the request has a progressToken, \
+                            then answers `counted <steps>`.",
+            "inputSchema": {
+                "type": "object",
+                "properties": {"steps": {"type": "integer", "minimum": 0, "maximum": MAX_STEPS}},
+                "required": ["steps"],
+            },
+        },
+        {
+            "name": "echo",
+            "title": "Echo",
+            "description": "Answers with the text it is given.",
+            "inputSchema": {
+                "type": "object",
+                "properties": {"text": {"type": "string"}},
+                "required": ["text"],
+            },
+        },
+    ])
+}
+
+/// A JSON-RPC error as an HTTP response, for requests refused before any stream.
+fn refuse(status: StatusCode, code: i64, message: &str) -> Response {
+    let body = json!({"jsonrpc": "2.0", "id": null, "error": {"code": code, "message": message}});
+    (status, axum::Json(body)).into_response()
+}
+
+/// `ANY /mcp`
+pub(crate) async fn mcp(
+    State(app): State<Arc<App>>,
+    Extension(info): Extension<ReqInfo>,
+    Query(q): Query<HashMap<String, String>>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(origin) = headers.get(header::ORIGIN)
+        && !is_local_origin(origin)
+    {
+        // The transport asks servers to refuse other origins (DNS rebinding).
+        return refuse(
+            StatusCode::FORBIDDEN,
+            INVALID_REQUEST,
+            "Forbidden: this server only takes requests from local origins",
+        );
+    }
+    let pace = match Streaming::of(&app, &headers, &q) {
+        Ok(streaming) => streaming.pace,
+        Err(bad) => return bad.into_response(),
+    };
+    let abort_after = match parse_param(&q, "abort_after", u64::MAX) {
+        Ok(n) => n,
+        Err(bad) => return bad.into_response(),
+    };
+    match method {
+        Method::POST => post(&app, info, &headers, &body, pace, abort_after),
+        Method::GET => get(&app, info, &headers, abort_after),
+        Method::DELETE => delete(&app, &headers),
+        _ => {
+            let mut response = refuse(
+                StatusCode::METHOD_NOT_ALLOWED,
+                INVALID_REQUEST,
+                "Method Not Allowed: /mcp takes POST, GET and DELETE",
+            );
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("GET, POST, DELETE"));
+            response
+        }
+    }
+}
+
+/// Whether an `Origin` is this machine (any port): a page served on loopback.
+fn is_local_origin(origin: &HeaderValue) -> bool {
+    let host = origin
+        .to_str()
+        .ok()
+        .and_then(|o| o.parse::<Uri>().ok())
+        .and_then(|uri| uri.host().map(str::to_owned));
+    matches!(
+        host.as_deref(),
+        Some("localhost" | "127.0.0.1" | "[::1]" | "::1")
+    )
+}
+
+/// Which media types an `Accept` takes: (JSON, event stream), wildcards included.
+fn accepts(headers: &HeaderMap) -> (bool, bool) {
+    let accept = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| {
+            t.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .collect::<Vec<_>>();
+    let any = accept.iter().any(|t| t == "*/*");
+    let json = any
+        || accept
+            .iter()
+            .any(|t| t == "application/json" || t == "application/*");
+    let sse = any
+        || accept
+            .iter()
+            .any(|t| t == "text/event-stream" || t == "text/*");
+    (json, sse)
+}
+
+/// A JSON-RPC message as the transport sorts them.
+enum Incoming {
+    Request {
+        id: Value,
+        method: String,
+        params: Value,
+    },
+    /// A notification or a response to a server request: 202, nothing to answer.
+    NoReply,
+}
+
+fn classify(message: &Value) -> Option<Incoming> {
+    let object = message.as_object()?;
+    if object.get("jsonrpc") != Some(&json!("2.0")) {
+        return None;
+    }
+    let id = object
+        .get("id")
+        .filter(|id| id.is_string() || id.is_number());
+    match (object.get("method").and_then(Value::as_str), id) {
+        (Some(method), Some(id)) => Some(Incoming::Request {
+            id: id.clone(),
+            method: method.to_owned(),
+            params: object.get("params").cloned().unwrap_or(Value::Null),
+        }),
+        (Some(_), None) if !object.contains_key("id") => Some(Incoming::NoReply),
+        (None, Some(_)) if object.contains_key("result") || object.contains_key("error") => {
+            Some(Incoming::NoReply)
+        }
+        _ => None,
+    }
+}
+
+/// `POST /mcp`. `abort_after`: the connection is cut after that many messages of
+/// the reply, which goes on without it (for testing resumption); so is each GET
+/// that resumes it.
+fn post(
+    app: &Arc<App>,
+    info: ReqInfo,
+    headers: &HeaderMap,
+    body: &[u8],
+    pace: Duration,
+    abort_after: u64,
+) -> Response {
+    if accepts(headers) != (true, true) {
+        return refuse(
+            StatusCode::NOT_ACCEPTABLE,
+            INVALID_REQUEST,
+            "Not Acceptable: Client must accept both application/json and text/event-stream",
+        );
+    }
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        return refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            INVALID_REQUEST,
+            "Unsupported Media Type: Content-Type must be application/json",
+        );
+    }
+    let message: Value = match serde_json::from_slice(body) {
+        Ok(message) => message,
+        Err(e) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                PARSE_ERROR,
+                &format!("Parse error: {e}"),
+            );
+        }
+    };
+    let Some(incoming) = classify(&message) else {
+        let what = if message.is_array() {
+            "Invalid Request: batches are not supported (one JSON-RPC message per POST)"
+        } else {
+            "Invalid Request: not a JSON-RPC 2.0 request, notification or response"
+        };
+        return refuse(StatusCode::BAD_REQUEST, INVALID_REQUEST, what);
+    };
+    let (id, method, params) = match incoming {
+        Incoming::Request { id, method, params } if method == "initialize" => {
+            return initialize(app, info, id, &params, abort_after);
+        }
+        Incoming::Request { id, method, params } => (id, method, params),
+        Incoming::NoReply => {
+            return match session_of(app, headers) {
+                Ok(_) => StatusCode::ACCEPTED.into_response(),
+                Err(refused) => refused.into_response(),
+            };
+        }
+    };
+    let (session_id, version) = match session_of(app, headers) {
+        Ok(session) => session,
+        Err(refused) => return refused.into_response(),
+    };
+    let body = answer(&method, &params);
+    let reply = Arc::new(Reply {
+        started: Instant::now(),
+        pace,
+        priming: version.as_str() >= PRIMING_SINCE,
+        id,
+        body,
+    });
+    let Some(stream) = app.mcp.keep(&session_id, reply.clone()) else {
+        return session_gone().into_response();
+    };
+    stream_reply(app, info, &session_id, stream, reply, 0..abort_after)
+}
+
+/// `initialize`: a new session, and the server's side of the handshake.
+fn initialize(
+    app: &Arc<App>,
+    info: ReqInfo,
+    id: Value,
+    params: &Value,
+    abort_after: u64,
+) -> Response {
+    let asked = params.get("protocolVersion").and_then(Value::as_str);
+    let version = asked
+        .filter(|v| VERSIONS.contains(v))
+        .unwrap_or(LATEST)
+        .to_owned();
+    let result = json!({
+        "protocolVersion": version,
+        "capabilities": {"tools": {"listChanged": false}},
+        "serverInfo": {"name": "postsource-serve", "title": "postsource serve",
+                       "version": env!("CARGO_PKG_VERSION")},
+        "instructions": "A test server: `countdown` streams progress notifications before its \
+                         result; a reply cut off can be resumed by GET with Last-Event-ID.",
+    });
+    let session_id = app.mcp.open(&version);
+    let reply = Arc::new(Reply {
+        started: Instant::now(),
+        pace: Duration::ZERO,
+        priming: version.as_str() >= PRIMING_SINCE,
+        id,
+        body: ReplyBody::Now(json!({"result": result})),
+    });
+    let Some(stream) = app.mcp.keep(&session_id, reply.clone()) else {
+        return session_gone().into_response();
+    };
+    stream_reply(app, info, &session_id, stream, reply, 0..abort_after)
+}
+
+/// What a request (other than `initialize`) is answered with.
+fn answer(method: &str, params: &Value) -> ReplyBody {
+    let error = |code: i64, message: String| {
+        ReplyBody::Now(json!({"error": {"code": code, "message": message}}))
+    };
+    let result = |result: Value| ReplyBody::Now(json!({"result": result}));
+    match method {
+        "ping" => result(json!({})),
+        "tools/list" => result(json!({"tools": tools()})),
+        "tools/call" => {
+            let arguments = &params["arguments"];
+            match params["name"].as_str() {
+                Some("countdown") => match arguments["steps"].as_u64() {
+                    Some(steps) if steps <= MAX_STEPS => ReplyBody::Countdown {
+                        token: params["_meta"].get("progressToken").cloned(),
+                        steps,
+                    },
+                    // A tool's own error, for the model to read, as the spec has it
+                    // for arguments that do not fit the schema.
+                    _ => result(tool_text(
+                        &format!("steps must be an integer from 0 to {MAX_STEPS}"),
+                        true,
+                    )),
+                },
+                Some("echo") => match arguments["text"].as_str() {
+                    Some(text) => result(tool_text(text, false)),
+                    None => result(tool_text("text must be a string", true)),
+                },
+                Some(name) => error(INVALID_PARAMS, format!("Unknown tool: {name}")),
+                None => error(INVALID_PARAMS, "tools/call needs params.name".to_owned()),
+            }
+        }
+        _ => error(METHOD_NOT_FOUND, format!("Method not found: {method}")),
+    }
+}
+
+/// The session a request names: its id and revision, or the refusal the
+/// transport prescribes (400 without a session id, 404 for an unknown one).
+fn session_of(app: &App, headers: &HeaderMap) -> Result<(String, String), Refused> {
+    if let Some(asked) = headers.get(VERSION_HEADER) {
+        let asked = asked.to_str().unwrap_or("");
+        if !VERSIONS.contains(&asked) {
+            let message = format!(
+                "Bad Request: unsupported {VERSION_HEADER} {asked:?} (supported: {})",
+                VERSIONS.join(", ")
+            );
+            return Err(Refused(StatusCode::BAD_REQUEST, message));
+        }
+    }
+    let Some(id) = headers.get(SESSION_HEADER).and_then(|v| v.to_str().ok()) else {
+        let message = "Bad Request: Missing session ID (send initialize first)";
+        return Err(Refused(StatusCode::BAD_REQUEST, message.to_owned()));
+    };
+    match app.mcp.version(id) {
+        Some(version) => Ok((id.to_owned(), version)),
+        None => Err(session_gone()),
+    }
+}
+
+/// A request refused for its session or revision: an Invalid Request error.
+struct Refused(StatusCode, String);
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        refuse(self.0, INVALID_REQUEST, &self.1)
+    }
+}
+
+fn session_gone() -> Refused {
+    let message = "Not Found: Invalid or expired session ID";
+    Refused(StatusCode::NOT_FOUND, message.to_owned())
+}
+
+/// The SSE response for messages `sent` of `reply`, each at its time: the priming
+/// event first on a new reply (when the client's revision takes it). When the
+/// range ends before the reply does, the connection is then cut.
+fn stream_reply(
+    app: &Arc<App>,
+    info: ReqInfo,
+    session_id: &str,
+    stream: u64,
+    reply: Arc<Reply>,
+    sent: Range<u64>,
+) -> Response {
+    let cut = (sent.end < reply.len()).then_some(async {
+        // A moment for what was sent to be flushed first.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        Err(std::io::Error::other(
+            "abort_after: the connection is cut mid-reply",
+        ))
+    });
+    let priming = (sent.start == 0 && reply.priming).then(|| {
+        let id = format!("{stream}-0");
+        Ok(Out::Event(sse::event(
+            Message::new("").id(&id).retry(RETRY_MS),
+        )))
+    });
+    let messages = stream::iter(sent.start..sent.end.min(reply.len())).then(move |k| {
+        let reply = reply.clone();
+        async move {
+            let (due, message) = reply.message(k);
+            tokio::time::sleep_until(reply.started + due).await;
+            let id = format!("{stream}-{}", k + 1);
+            Ok(Out::Event(sse::event(
+                Message::new(&message.to_string()).id(&id),
+            )))
+        }
+    });
+    let events = stream::iter(priming)
+        .chain(messages)
+        .chain(stream::iter(cut).then(|cut| cut))
+        .boxed();
+    with_session(sse::response(app, info, events), session_id)
+}
+
+fn with_session(mut response: Response, session_id: &str) -> Response {
+    if let Ok(v) = HeaderValue::from_str(session_id) {
+        response.headers_mut().insert(SESSION_HEADER, v);
+    }
+    response
+}
+
+/// `GET /mcp`: with `Last-Event-ID`, the rest of that reply (204 when nothing is
+/// left); without, the server's own stream, which this server never writes to (it
+/// sends no requests of its own), kept open with keep-alive comments.
+fn get(app: &Arc<App>, info: ReqInfo, headers: &HeaderMap, abort_after: u64) -> Response {
+    if !accepts(headers).1 {
+        return refuse(
+            StatusCode::NOT_ACCEPTABLE,
+            INVALID_REQUEST,
+            "Not Acceptable: Client must accept text/event-stream",
+        );
+    }
+    let (session_id, _) = match session_of(app, headers) {
+        Ok(session) => session,
+        Err(refused) => return refused.into_response(),
+    };
+    let Some(last) = headers.get(header::HeaderName::from_static("last-event-id")) else {
+        let quiet = stream::pending().boxed();
+        return with_session(sse::response(app, info, quiet), &session_id);
+    };
+    let resumed = last
+        .to_str()
+        .ok()
+        .and_then(|id| id.split_once('-'))
+        .and_then(|(stream, k)| Some((stream.parse().ok()?, k.parse().ok()?)))
+        .and_then(|(stream, k): (u64, u64)| {
+            let reply = app.mcp.reply(&session_id, stream)?;
+            (k <= reply.len()).then_some((stream, reply, k))
+        });
+    match resumed {
+        // All was sent: 204 tells an EventSource-like client to stop, rather than
+        // ask again and again for what follows the end.
+        Some((_, reply, k)) if k == reply.len() => StatusCode::NO_CONTENT.into_response(),
+        Some((stream, reply, k)) => {
+            let sent = k..k.saturating_add(abort_after);
+            stream_reply(app, info, &session_id, stream, reply, sent)
+        }
+        None => refuse(
+            StatusCode::BAD_REQUEST,
+            INVALID_REQUEST,
+            "Bad Request: Last-Event-ID names no reply of this session that can be resumed",
+        ),
+    }
+}
+
+/// `DELETE /mcp`: the session ends; its id is refused from then on.
+fn delete(app: &App, headers: &HeaderMap) -> Response {
+    let (session_id, _) = match session_of(app, headers) {
+        Ok(session) => session,
+        Err(refused) => return refused.into_response(),
+    };
+    app.mcp.close(&session_id);
+    StatusCode::OK.into_response()
+}
+
+impl Sessions {
+    fn table(&self) -> std::sync::MutexGuard<'_, SessionTable> {
+        // A panic elsewhere cannot leave the table half-updated: every change
+        // below is one insert or remove.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A new session at `version`; its id.
+    fn open(&self, version: &str) -> String {
+        let id = new_session_id();
+        let mut table = self.table();
+        while table.order.len() >= MAX_SESSIONS {
+            if let Some(oldest) = table.order.pop_front() {
+                table.by_id.remove(&oldest);
+            }
+        }
+        table.order.push_back(id.clone());
+        let session = Session {
+            version: version.to_owned(),
+            replies: VecDeque::new(),
+            next_stream: 0,
+        };
+        table.by_id.insert(id.clone(), session);
+        id
+    }
+
+    fn version(&self, id: &str) -> Option<String> {
+        self.table().by_id.get(id).map(|s| s.version.clone())
+    }
+
+    /// Keeps `reply` for resumption; its stream number, or `None` when the session
+    /// is gone.
+    fn keep(&self, id: &str, reply: Arc<Reply>) -> Option<u64> {
+        let mut table = self.table();
+        let session = table.by_id.get_mut(id)?;
+        let stream = session.next_stream;
+        session.next_stream += 1;
+        if session.replies.len() >= MAX_REPLIES {
+            session.replies.pop_front();
+        }
+        session.replies.push_back((stream, reply));
+        Some(stream)
+    }
+
+    fn reply(&self, id: &str, stream: u64) -> Option<Arc<Reply>> {
+        let table = self.table();
+        let session = table.by_id.get(id)?;
+        session
+            .replies
+            .iter()
+            .find(|(s, _)| *s == stream)
+            .map(|(_, reply)| reply.clone())
+    }
+
+    fn close(&self, id: &str) {
+        let mut table = self.table();
+        table.by_id.remove(id);
+        table.order.retain(|s| s != id);
+    }
+}
+
+/// 128 random bits as hex: std's `RandomState` is seeded from the OS per instance.
+fn new_session_id() -> String {
+    let half = || RandomState::new().build_hasher().finish();
+    format!("{:016x}{:016x}", half(), half())
+}
