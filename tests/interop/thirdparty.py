@@ -644,6 +644,29 @@ def t_node_anthropic(base: str) -> None:
             bool(text) and r.get("text") == text and r.get("finishReason") == "stop" and not r.get("errors"), str(r)[:400])
 
 
+def t_node_mcp(base: str) -> None:
+    """The official TypeScript MCP SDK's client against serve's /mcp: a session with
+    tools, progress and DELETE; then every connection cut after 2 messages, each
+    resumed by GET with Last-Event-ID (this SDK follows the newest id, so two cuts
+    in one reply are fine)."""
+    why = node_ready(("@modelcontextprotocol/sdk",))
+    if why:
+        C.skip("npm MCP SDK client checks", why)
+        return
+    res = {o["scenario"]: o for o in run_node("mcp_client.mjs", base)}
+    if "_exit" in res:
+        C.check("npm mcp: script ran", False, str(res["_exit"]))
+    for name, steps, what in [("mcp_session", 3, "a session"),
+                              ("mcp_resumed", 5, "every connection cut after 2 messages (?abort_after=2), resumed by GET")]:
+        r = res.get(name, {})
+        C.check(f"npm mcp SDK client -> serve: {what}: tools, {steps} progress notifications once each "
+                "in order, the result, echo, an unknown tool's -32602",
+                r.get("version") == "2025-11-25" and bool(r.get("sessionId")) and r.get("tools") == ["countdown", "echo"]
+                and r.get("progress") == [[i, steps, f"step {i}"] for i in range(1, steps + 1)]
+                and r.get("result") == [f"counted {steps}"] and r.get("isError") is False
+                and r.get("echo") == ["h\u00e9llo \U0001f600"] and r.get("unknown") == -32602, str(r)[:400])
+
+
 def t_sseclient(base: str) -> None:
     try:
         import requests
@@ -927,7 +950,8 @@ def main() -> int:
                                ("t_node_anthropic", t_node_anthropic, (base,)), ("t_sseclient", t_sseclient, (base,)),
                                ("t_cli_aiohttp", t_cli_aiohttp, ()),
                                ("t_cli_starlette", t_cli_starlette, ()), ("t_cli_node_server", t_cli_node_server, ()),
-                               ("t_cli_mcp", t_cli_mcp, ()), ("t_serve_mcp", t_serve_mcp, (base,))]:
+                               ("t_cli_mcp", t_cli_mcp, ()), ("t_serve_mcp", t_serve_mcp, (base,)),
+                               ("t_node_mcp", t_node_mcp, (base,))]:
             C.run(name, fn, *args)
     finally:
         serve.stop()
