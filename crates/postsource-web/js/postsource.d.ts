@@ -6,8 +6,15 @@ export interface PostSourceInit {
   method?: string;
   /** Request headers. `Accept: text/event-stream` is added unless set. */
   headers?: HeadersInit;
-  /** Request body (re-sent as is on each reconnection). */
+  /** Request body (re-sent as is on each reconnection, unless `resumeWithGet`). */
   body?: BodyInit | null;
+  /**
+   * Send each reconnection as a GET without the body (and its Content-Type), with
+   * `Last-Event-ID` and the other headers: how MCP's Streamable HTTP resumes the
+   * reply to a POST. The policy is unchanged: with "auto", a POST is resumed only
+   * after the server has sent an event id.
+   */
+  resumeWithGet?: boolean;
   /** fetch credentials mode; default "same-origin". */
   credentials?: RequestCredentials;
   /** EventSource compatibility: true means credentials "include". */

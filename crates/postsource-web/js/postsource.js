@@ -60,7 +60,13 @@ function coreArgs(url, options) {
   // cache: "no-store" instead of a Cache-Control request header, which would force
   // a CORS preflight on every cross-origin stream.
   const init = { method, headers: new Headers(o.headers ?? {}), body, credentials, cache: 'no-store' };
-  return [url, method, init, settings, string('untilData'), string('lastEventId') ?? ''];
+  // Reconnections as GETs without the body: how MCP's Streamable HTTP resumes a reply.
+  let resume;
+  if (o.resumeWithGet) {
+    resume = { method: 'GET', headers: new Headers(init.headers), credentials, cache: 'no-store' };
+    resume.headers.delete('content-type');
+  }
+  return [url, method, init, settings, string('untilData'), string('lastEventId') ?? '', resume];
 }
 
 // As EventSource: a URL that does not parse is a SyntaxError DOMException.

@@ -51,8 +51,9 @@ pub enum Setting {
 /// The validated options of one stream.
 pub struct Options {
     url: String,
-    init: RequestInit,
-    headers: Headers,
+    first: Attempt,
+    /// The request of reconnections, when it differs (`resumeWithGet`).
+    resume: Option<Attempt>,
     /// The policy, limits and timeouts, for the core's `Session`.
     pub config: Config,
     /// The timeouts, for the sentences of `error` events.
@@ -103,40 +104,65 @@ impl Options {
             idle_ms: config.idle_timeout_ms,
             response_ms: config.response_timeout_ms,
         };
-        let headers: Headers = init.get_headers().unchecked_into();
         let options = Options {
             url: String::from(url),
-            init,
-            headers,
+            first: Attempt::new(init),
+            resume: None,
             config,
             limits,
             max_error_body: ms(Setting::MaxErrorBody)
                 .map_or(DEFAULT_MAX_ERROR_BODY, |n| n as usize),
         };
-        options.request("", None)?;
+        options.request(0, "", None)?;
         Ok(options)
     }
 
-    /// The request for one attempt: the caller's headers plus `Accept` (unless
-    /// set) and `Last-Event-ID` when one is known. `cache: "no-store"` (set by
+    /// Reconnections are sent with `init` instead (built and dropped once here, as
+    /// the first request is, so that a bad one throws now).
+    pub fn resume_with(mut self, init: Option<RequestInit>) -> Result<Options, JsValue> {
+        self.resume = init.map(Attempt::new);
+        self.request(1, "", None)?;
+        Ok(self)
+    }
+
+    /// The request for `attempt` (0 the first, then reconnections): the caller's
+    /// headers plus `Accept` (unless set) and `Last-Event-ID` when one is known. `cache: "no-store"` (set by
     /// the wrapper in the `RequestInit`) stands in
     /// for the native client's `Cache-Control: no-cache`, which, as a request
     /// header, would force a CORS preflight on every cross-origin stream.
     pub fn request(
         &self,
+        attempt: u32,
         last_event_id: &str,
         signal: Option<&AbortSignal>,
     ) -> Result<Request, JsValue> {
-        let headers = Headers::new_with_headers(&self.headers)?;
+        let Attempt { init, headers } = match &self.resume {
+            Some(resume) if attempt > 0 => resume,
+            _ => &self.first,
+        };
+        let headers = Headers::new_with_headers(headers)?;
         if !headers.has("accept")? {
             headers.set("accept", "text/event-stream")?;
         }
         if !last_event_id.is_empty() {
             headers.set("last-event-id", &byte_string(last_event_id))?;
         }
-        self.init.set_headers(&headers);
-        self.init.set_signal(signal);
-        Request::new_with_str_and_init(&self.url, &self.init)
+        init.set_headers(&headers);
+        init.set_signal(signal);
+        Request::new_with_str_and_init(&self.url, init)
+    }
+}
+
+/// A `RequestInit` and the caller's headers in it, which each attempt copies.
+struct Attempt {
+    init: RequestInit,
+    headers: Headers,
+}
+
+impl Attempt {
+    fn new(init: RequestInit) -> Attempt {
+        let headers = init.get_headers().unchecked_into();
+        Attempt { init, headers }
     }
 }
 

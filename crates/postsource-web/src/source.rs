@@ -59,8 +59,9 @@ impl Core {
     /// calls. The other arguments are the options as `js/postsource.js`
     /// normalises them (see `options.rs`): the upper-case `method`, the
     /// `RequestInit` (method, `Headers`, body, credentials, cache), the numbers in
-    /// `Setting` order, `untilData` and the initial last event id. Throws the
-    /// `TypeError` of a request that cannot be built (URL, method, header).
+    /// `Setting` order, `untilData`, the initial last event id, and the `RequestInit`
+    /// of reconnections when they differ (`resumeWithGet`). Throws the `TypeError` of
+    /// a request that cannot be built (URL, method, header).
     #[wasm_bindgen(constructor)]
     pub fn new(
         sink: Sink,
@@ -70,8 +71,10 @@ impl Core {
         settings: &[f64],
         until_data: Option<String>,
         last_event_id: String,
+        resume: Option<RequestInit>,
     ) -> Result<Core, JsValue> {
-        let options = Options::new(url, method, init, settings, until_data, last_event_id)?;
+        let options = Options::new(url, method, init, settings, until_data, last_event_id)?
+            .resume_with(resume)?;
         let inner = Rc::new(Inner {
             sink,
             signal: Signal::new(),
@@ -200,9 +203,12 @@ async fn run(inner: Rc<Inner>, options: Options) {
                 return;
             }
             match output {
-                Output::Connect { last_event_id, .. } => {
+                Output::Connect {
+                    attempt,
+                    last_event_id,
+                } => {
                     inner.state.set(CONNECTING);
-                    match send(&inner, &options, &last_event_id) {
+                    match send(&inner, &options, attempt, &last_event_id) {
                         Ok(fetch) => conn = Conn::Fetching(fetch),
                         Err(e) => {
                             detail = message_of(&e);
@@ -319,9 +325,14 @@ async fn run(inner: Rc<Inner>, options: Options) {
 }
 
 /// Start the request of one attempt, with its own `AbortController`.
-fn send(inner: &Inner, options: &Options, last_event_id: &str) -> Result<JsFuture, JsValue> {
+fn send(
+    inner: &Inner,
+    options: &Options,
+    attempt: u32,
+    last_event_id: &str,
+) -> Result<JsFuture, JsValue> {
     let controller = AbortController::new()?;
-    let request = options.request(last_event_id, Some(&controller.signal()))?;
+    let request = options.request(attempt, last_event_id, Some(&controller.signal()))?;
     *inner.controller.borrow_mut() = Some(controller);
     Ok(JsFuture::from(js::fetch_request(&request)))
 }

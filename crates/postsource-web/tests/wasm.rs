@@ -128,6 +128,7 @@ fn start_with(path: &str, request: Request, sink: Sink) -> Core {
         &settings,
         None,
         String::new(),
+        None,
     )
     .unwrap()
 }

@@ -136,3 +136,69 @@ test('postsource serve, cross-origin: PostSource POSTs to the Anthropic- and Res
     pages.stop();
   }
 });
+
+test('postsource serve, cross-origin: PostSource as an MCP client of /mcp, replies resumed by GET (resumeWithGet) through cut connections', { skip: !process.env.POSTSOURCE_SERVE && 'POSTSOURCE_SERVE is not set' }, async () => {
+  const pages = await startServer();
+  try {
+    const { page, errors } = await openTestPage(browser, pages);
+    const got = await page.evaluate(async ({ api }) => {
+      // One JSON-RPC request; the messages of its reply, the session id of the open,
+      // the errors (each a cut connection, reconnecting) and how it closed.
+      const call = (query, headers, message, options) => new Promise((resolve) => {
+        const source = new postsource.PostSource(`${api}/mcp${query}`, {
+          method: 'POST',
+          headers: { accept: 'application/json, text/event-stream', 'content-type': 'application/json', ...headers },
+          body: JSON.stringify(message),
+          retry: 20,
+          ...options,
+        });
+        const seen = { messages: [], ids: [], errors: [], session: null };
+        source.onopen = (e) => { seen.session ??= e.headers.get('mcp-session-id'); };
+        source.onmessage = (e) => {
+          if (e.data) {
+            seen.messages.push(JSON.parse(e.data));
+            seen.ids.push(e.lastEventId);
+          }
+        };
+        source.onerror = (e) => { seen.errors.push([e.kind, e.reconnecting]); };
+        source.addEventListener('close', (e) => resolve({ ...seen, reason: e.reason }));
+        setTimeout(() => { source.close(); resolve({ ...seen, reason: 'timeout' }); }, 15_000);
+      });
+      const init = await call('', {}, {
+        jsonrpc: '2.0', id: 1, method: 'initialize',
+        params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'browser', version: '0' } },
+      }, { reconnect: 'never' });
+      const countdown = await call('?abort_after=2&pace_ms=5', { 'mcp-session-id': init.session }, {
+        jsonrpc: '2.0', id: 2, method: 'tools/call',
+        params: { name: 'countdown', arguments: { steps: 5 }, _meta: { progressToken: 't' } },
+      }, { resumeWithGet: true });
+      return { init, countdown };
+    }, { api: server.api });
+    const { init, countdown } = got;
+    assert.match(init.session ?? '', /^[0-9a-f]{32}$/, 'the session id header is readable cross-origin');
+    assert.equal(init.messages.length, 1);
+    assert.equal(init.messages[0].result.protocolVersion, '2025-11-25');
+    // The session is not known until this reply: it cannot be resumed, and it has
+    // ids, so "auto" would send the POST (a new initialize) again after its end.
+    assert.equal(init.reason, 'eof', JSON.stringify(init));
+    const progress = countdown.messages.filter((m) => m.method === 'notifications/progress')
+      .map((m) => m.params.progress);
+    assert.deepEqual(progress, [1, 2, 3, 4, 5], 'each progress once, in order');
+    assert.equal(countdown.messages.at(-1).id, 2);
+    assert.equal(countdown.messages.at(-1).result.content[0].text, 'counted 5');
+    assert.deepEqual(countdown.ids, ['1-1', '1-2', '1-3', '1-4', '1-5', '1-6']);
+    // Cut after 2 messages, then after 2 more (the GETs are cut too), then the rest,
+    // resumed once more after the result: nothing is left (204), and it ends there.
+    // A cut can come before the page has read what arrived just before it (a fetch
+    // body that errors drops what it has queued), and is then resumed from an
+    // earlier id: so at least two cuts, not exactly two.
+    const cuts = countdown.errors.slice(0, -1);
+    assert.ok(cuts.length >= 2 && cuts.every(([kind, again]) => kind === 'network' && again),
+      JSON.stringify(countdown));
+    assert.deepEqual(countdown.errors.at(-1), ['eof', true]);
+    assert.equal(countdown.reason, 'no_content');
+    assert.deepEqual(errors.filter((e) => e.startsWith('pageerror')), []);
+  } finally {
+    pages.stop();
+  }
+});
