@@ -41,6 +41,12 @@ Examples:
   postsource -H 'Accept: application/json, text/event-stream' --reconnect never \\
       --json @request.json -o data http://127.0.0.1:8000/mcp
 
+  # ... or resume its reply, if the connection breaks, as the transport does: by GET
+  # with Last-Event-ID and the session header (serve's /mcp answers 204 once the
+  # reply is complete, which ends the run):
+  postsource -H 'Accept: application/json, text/event-stream' -H 'Mcp-Session-Id: ID' \\
+      --resume-with-get --json @call.json -o data http://127.0.0.1:8080/mcp
+
   # A local server to try it all, and the one-command demo:
   postsource serve
   postsource demo
@@ -174,6 +180,12 @@ pub struct ClientArgs {
     /// Initial reconnection delay in milliseconds (the server's retry: overrides it).
     #[arg(long, value_name = "MS", help_heading = "Reconnection")]
     pub retry: Option<u64>,
+    /// Send each reconnection as a GET without the body (or its Content-Type), with
+    /// Last-Event-ID and the other headers: how MCP's Streamable HTTP resumes the
+    /// reply to a POST. When to reconnect is unchanged (auto: a POST only after the
+    /// server has sent an event id).
+    #[arg(long, help_heading = "Reconnection")]
+    pub resume_with_get: bool,
 
     /// Limit for the whole run, in seconds (fractions allowed).
     #[arg(long, value_name = "SECS", value_parser = parse_secs, help_heading = "Limits and timeouts")]

@@ -378,6 +378,9 @@ fn build_source(
     if let Some(ms) = args.retry {
         builder = builder.retry(Duration::from_millis(ms));
     }
+    if args.resume_with_get {
+        builder = builder.reconnect_request(|req| req.into_get());
+    }
     if let Some(limit) = args.timeout {
         builder = builder.timeout(limit);
     }

@@ -379,3 +379,46 @@ fn requests_the_transport_refuses() {
         );
     }
 }
+
+#[test]
+fn the_cli_resumes_a_cut_reply_by_get_with_resume_with_get() {
+    let serve = Serve::start(&["--pace-ms", "5"]);
+    let url = serve.url("/mcp");
+    let (session, _) = open_session(&url, "2025-11-25");
+    let with_session = format!("mcp-session-id: {session}");
+    // Every connection is cut after 2 messages: the POST, then each GET.
+    let out = run(&[
+        "-o",
+        "jsonl",
+        "--retry",
+        "10",
+        "--resume-with-get",
+        "-H",
+        ACCEPT,
+        "-H",
+        &with_session,
+        "--json",
+        &countdown(4, 5),
+        &format!("{url}?abort_after=2"),
+    ]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let got = messages(&out);
+    let progress: Vec<&Value> = got[..5].iter().map(|m| &m["params"]["progress"]).collect();
+    assert_eq!(progress, [1, 2, 3, 4, 5], "each once, in order: {out:?}");
+    assert_eq!(got[5]["result"]["content"][0]["text"], "counted 5");
+    assert_eq!(got.len(), 6);
+    // Two cuts, then the end of the reply, resumed once more: 204, and the run ends.
+    let reconnects = out.types().iter().filter(|t| *t == "reconnect").count();
+    assert_eq!(reconnects, 3, "{out:?}");
+    let opens: Vec<Value> = out
+        .lines()
+        .into_iter()
+        .filter(|l| l["type"] == "open")
+        .collect();
+    assert_eq!(
+        opens.len(),
+        3,
+        "the POST and two GETs opened streams: {out:?}"
+    );
+    assert_eq!(out.last()["reason"], "no_content");
+}
