@@ -43,9 +43,9 @@ const LATEST: &str = "2025-11-25";
 /// The first revision whose clients take a priming event (an id and empty data).
 const PRIMING_SINCE: &str = "2025-11-25";
 /// Sessions kept; the oldest is forgotten when a new one would exceed this.
-pub(crate) const MAX_SESSIONS: usize = 256;
+const MAX_SESSIONS: usize = 256;
 /// Replies kept per session for resumption; the oldest is forgotten first.
-pub(crate) const MAX_REPLIES: usize = 64;
+const MAX_REPLIES: usize = 64;
 /// The largest `countdown`: its reply is computed, never stored, but it is paced.
 const MAX_STEPS: u64 = 10_000;
 /// The reconnection delay the priming event suggests.
@@ -237,7 +237,7 @@ fn is_local_origin(origin: &HeaderValue) -> bool {
 
 /// Which media types an `Accept` takes: (JSON, event stream), wildcards included.
 fn accepts(headers: &HeaderMap) -> (bool, bool) {
-    let accept = headers
+    let types: Vec<String> = headers
         .get_all(header::ACCEPT)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -249,17 +249,16 @@ fn accepts(headers: &HeaderMap) -> (bool, bool) {
                 .trim()
                 .to_ascii_lowercase()
         })
-        .collect::<Vec<_>>();
-    let any = accept.iter().any(|t| t == "*/*");
-    let json = any
-        || accept
+        .collect();
+    let takes = |exact: &str, family: &str| {
+        types
             .iter()
-            .any(|t| t == "application/json" || t == "application/*");
-    let sse = any
-        || accept
-            .iter()
-            .any(|t| t == "text/event-stream" || t == "text/*");
-    (json, sse)
+            .any(|t| t == "*/*" || t == exact || t == family)
+    };
+    (
+        takes("application/json", "application/*"),
+        takes("text/event-stream", "text/*"),
+    )
 }
 
 /// A JSON-RPC message as the transport sorts them.
@@ -422,7 +421,10 @@ fn answer(method: &str, params: &Value) -> ReplyBody {
             match params["name"].as_str() {
                 Some("countdown") => match arguments["steps"].as_u64() {
                     Some(steps) if steps <= MAX_STEPS => ReplyBody::Countdown {
-                        token: params["_meta"].get("progressToken").cloned(),
+                        token: params["_meta"]
+                            .get("progressToken")
+                            .filter(|t| !t.is_null())
+                            .cloned(),
                         steps,
                     },
                     // A tool's own error, for the model to read, as the spec has it
