@@ -114,8 +114,9 @@ impl Pretty {
                 }
                 b.push_str("  ");
                 p.paint(b, DIM, &elapsed(self.start.elapsed()));
-                match token_chunk(&ev.data) {
-                    // An LLM token stream reads best as its tokens; the chunk follows, dimmed.
+                match summarized(&ev.data) {
+                    // A token stream reads best as its tokens, an MCP reply as its
+                    // steps; the event follows, dimmed.
                     Some((summary, compact)) => {
                         b.push_str("  ");
                         p.paint(b, OK, &summary);
@@ -204,22 +205,57 @@ fn elapsed(d: Duration) -> String {
     format!("+{:.2}s", d.as_secs_f64())
 }
 
-/// For an event of an LLM token stream (an OpenAI `chat.completion.chunk` or
+/// For the events of an LLM token stream (an OpenAI `chat.completion.chunk` or
 /// Responses API `response.*.delta`, an Anthropic `content_block_delta` or
-/// `message_delta`): what it adds (the token as a JSON string, the role, or why the
-/// answer stopped) and the event as one compact line.
-fn token_chunk(data: &str) -> Option<(String, String)> {
+/// `message_delta`) or of a JSON-RPC exchange (MCP): what each says, in a few words
+/// (the token as a JSON string, the role, why the answer stopped, a progress step,
+/// a result or an error), and the event as one compact line.
+fn summarized(data: &str) -> Option<(String, String)> {
     // Cheap checks first: most data of other streams is rejected without parsing.
-    if !data.starts_with('{') || !(data.contains("delta") || data.contains("chat.completion.chunk"))
-    {
+    let tokens = data.contains("delta") || data.contains("chat.completion.chunk");
+    if !data.starts_with('{') || !(tokens || data.contains("\"jsonrpc\"")) {
         return None;
     }
     let value: Value = serde_json::from_str(data).ok()?;
     let summary = match value.get("object").and_then(Value::as_str) {
+        _ if value.get("jsonrpc").is_some() => jsonrpc_summary(&value),
         Some("chat.completion.chunk") => chat_summary(&value),
         _ => typed_summary(&value),
     }?;
     Some((summary, value.to_string()))
+}
+
+/// A JSON-RPC message: a progress notification's step, another message's method,
+/// or a response's outcome and id.
+fn jsonrpc_summary(message: &Value) -> Option<String> {
+    let id = message
+        .get("id")
+        .map(|id| format!(" (id {id})"))
+        .unwrap_or_default();
+    if let Some(method) = message.get("method").and_then(Value::as_str) {
+        let params = message.get("params");
+        let progress = params.and_then(|p| p.get("progress"));
+        if method != "notifications/progress" || progress.is_none() {
+            return Some(format!("{method}{id}"));
+        }
+        let mut summary = format!("progress {}", progress?);
+        if let Some(total) = params.and_then(|p| p.get("total")) {
+            let _ = write!(summary, "/{total}");
+        }
+        if let Some(text) = params
+            .and_then(|p| p.get("message"))
+            .and_then(Value::as_str)
+        {
+            let _ = write!(summary, ": {text}");
+        }
+        return Some(summary);
+    }
+    if let Some(error) = message.get("error") {
+        let code = error.get("code").map(Value::to_string).unwrap_or_default();
+        let text = error.get("message").and_then(Value::as_str).unwrap_or("");
+        return Some(format!("error {code}: {text}{id}"));
+    }
+    message.get("result").map(|_| format!("result{id}"))
 }
 
 fn chat_summary(chunk: &Value) -> Option<String> {
@@ -341,21 +377,49 @@ mod tests {
     #[test]
     fn llm_chunks_show_their_token() {
         let data = r#"{"object":"chat.completion.chunk","choices":[{"delta":{"content":" hi"}}]}"#;
-        assert_eq!(token_chunk(data).unwrap().0, "\" hi\"");
-        assert!(token_chunk(r#"{"object":"other"}"#).is_none());
+        assert_eq!(summarized(data).unwrap().0, "\" hi\"");
+        assert!(summarized(r#"{"object":"other"}"#).is_none());
         let usage = r#"{"object":"chat.completion.chunk","choices":[],"usage":{"total_tokens":3}}"#;
-        assert_eq!(token_chunk(usage).unwrap().0, "usage");
+        assert_eq!(summarized(usage).unwrap().0, "usage");
         let data = r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":" hi"}}"#;
         assert_eq!(
-            token_chunk(data).unwrap(),
+            summarized(data).unwrap(),
             ("\" hi\"".to_owned(), data.to_owned())
         );
         let data = r#"{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{}}"#;
-        assert_eq!(token_chunk(data).unwrap().0, "stop_reason: end_turn");
-        assert!(token_chunk(r#"{"type":"other_delta","delta":{"text":"x"}}"#).is_none());
+        assert_eq!(summarized(data).unwrap().0, "stop_reason: end_turn");
+        assert!(summarized(r#"{"type":"other_delta","delta":{"text":"x"}}"#).is_none());
         let data = r#"{"type":"response.output_text.delta","item_id":"m","delta":" hi"}"#;
-        assert_eq!(token_chunk(data).unwrap().0, "\" hi\"");
-        assert!(token_chunk(r#"{"type":"response.created","delta":" hi"}"#).is_none());
+        assert_eq!(summarized(data).unwrap().0, "\" hi\"");
+        assert!(summarized(r#"{"type":"response.created","delta":" hi"}"#).is_none());
+    }
+
+    #[test]
+    fn jsonrpc_messages_show_their_step_or_outcome() {
+        let progress = r#"{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":"p","progress":2,"total":5,"message":"step 2"}}"#;
+        assert_eq!(summarized(progress).unwrap().0, "progress 2/5: step 2");
+        let bare =
+            r#"{"jsonrpc":"2.0","method":"notifications/progress","params":{"progress":0.5}}"#;
+        assert_eq!(summarized(bare).unwrap().0, "progress 0.5");
+        let log = r#"{"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info"}}"#;
+        assert_eq!(summarized(log).unwrap().0, "notifications/message");
+        let request = r#"{"jsonrpc":"2.0","id":7,"method":"sampling/createMessage"}"#;
+        assert_eq!(
+            summarized(request).unwrap().0,
+            "sampling/createMessage (id 7)"
+        );
+        let result = r#"{"jsonrpc":"2.0","id":"a","result":{"content":[]}}"#;
+        assert_eq!(
+            summarized(result).unwrap(),
+            ("result (id \"a\")".to_owned(), result.to_owned())
+        );
+        let error =
+            r#"{"jsonrpc":"2.0","id":3,"error":{"code":-32601,"message":"Method not found"}}"#;
+        assert_eq!(
+            summarized(error).unwrap().0,
+            "error -32601: Method not found (id 3)"
+        );
+        assert!(summarized(r#"{"jsonrpc":"2.0","id":1}"#).is_none());
     }
 
     #[test]
