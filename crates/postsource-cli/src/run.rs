@@ -234,7 +234,7 @@ pub async fn run(
         status: status.clone(),
     };
     if args.verbose {
-        let verbose = Verbose::new(status.clone());
+        let verbose = Verbose::new(status.clone(), args.resume_with_get);
         verbose.request(
             spec.method.as_str(),
             spec.url.as_str(),

@@ -390,6 +390,7 @@ fn the_cli_resumes_a_cut_reply_by_get_with_resume_with_get() {
     let out = run(&[
         "-o",
         "jsonl",
+        "-v",
         "--retry",
         "10",
         "--resume-with-get",
@@ -421,4 +422,10 @@ fn the_cli_resumes_a_cut_reply_by_get_with_resume_with_get() {
         "the POST and two GETs opened streams: {out:?}"
     );
     assert_eq!(out.last()["reason"], "no_content");
+    assert!(
+        out.stderr
+            .contains("(attempt 1) as a GET without the body with last-event-id: 1-2\n"),
+        "{}",
+        out.stderr
+    );
 }

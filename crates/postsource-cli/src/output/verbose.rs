@@ -11,14 +11,17 @@ pub struct Verbose {
     status: Option<StatusLine>,
     /// The last event id, which the next reconnection sends.
     last_id: String,
+    /// Reconnections are GETs without the body (`--resume-with-get`).
+    resume_with_get: bool,
 }
 
 impl Verbose {
     /// A verbose writer; `status` is cleared before each write.
-    pub fn new(status: Option<StatusLine>) -> Self {
+    pub fn new(status: Option<StatusLine>, resume_with_get: bool) -> Self {
         Verbose {
             status,
             last_id: String::new(),
+            resume_with_get,
         }
     }
 
@@ -53,13 +56,17 @@ impl Sink for Verbose {
                 text
             }
             Item::Retry(ms) => format!("* server set retry: {ms} ms\n"),
-            Item::Reconnect { attempt, delay_ms } if self.last_id.is_empty() => {
-                format!("* reconnecting in {delay_ms} ms (attempt {attempt})\n")
+            Item::Reconnect { attempt, delay_ms } => {
+                let mut text = format!("* reconnecting in {delay_ms} ms (attempt {attempt})");
+                if self.resume_with_get {
+                    text.push_str(" as a GET without the body");
+                }
+                if !self.last_id.is_empty() {
+                    text.push_str(&format!(" with last-event-id: {}", self.last_id));
+                }
+                text.push('\n');
+                text
             }
-            Item::Reconnect { attempt, delay_ms } => format!(
-                "* reconnecting in {delay_ms} ms (attempt {attempt}) with last-event-id: {}\n",
-                self.last_id
-            ),
             Item::Error(failure) => {
                 let mut text = format!("* error ({}): {}\n", failure.kind, failure.message);
                 if let Some(status) = failure.status {
