@@ -279,11 +279,12 @@ comment line, without a blank line, so no client sees an empty event):
                                   progress notification per step, paced, then the
                                   result) and `echo`; every reply an event stream with
                                   ids, led by a priming event (2025-11-25);
-                                  notifications 202. Clients must Accept both
+                                  notifications 202 (notifications/cancelled stops that
+                                  reply, without a response). Clients must Accept both
                                   application/json and text/event-stream (else 406).
   GET  /mcp                       with Last-Event-ID: the rest of that reply (204 when
                                   all was sent); without: the server's quiet stream
-  DELETE /mcp                     ends the session (its id then gets 404)
+  DELETE /mcp                     ends the session and its replies (its id then 404s)
        ?abort_after=N             each /mcp connection is cut after N messages (the
                                   reply goes on: resume it by GET)
   ANY  /ticks                     event `tick`, id N, data N; the first one carries

@@ -429,3 +429,74 @@ fn the_cli_resumes_a_cut_reply_by_get_with_resume_with_get() {
         out.stderr
     );
 }
+
+#[test]
+fn a_cancelled_request_and_an_ended_session_stop_their_replies() {
+    let mut serve = Serve::start(&["--pace-ms", "20"]);
+    let url = serve.url("/mcp");
+    let (session, _) = open_session(&url, "2025-11-25");
+    let with_session = format!("mcp-session-id: {session}");
+    let headers = [
+        ("accept", "application/json, text/event-stream"),
+        ("content-type", "application/json"),
+        ("mcp-session-id", session.as_str()),
+    ];
+    // A countdown of 100 steps (2 s at this pace), cancelled once it streams, and
+    // another of the same length, whose session is ended.
+    for (request, stop) in [
+        (
+            8,
+            r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":8,"reason":"enough"}}"#,
+        ),
+        (9, ""),
+    ] {
+        let call = {
+            let (url, with_session) = (url.clone(), with_session.clone());
+            std::thread::spawn(move || {
+                run(&[
+                    "-o",
+                    "jsonl",
+                    "--reconnect",
+                    "never",
+                    "-H",
+                    ACCEPT,
+                    "-H",
+                    &with_session,
+                    "--json",
+                    &countdown(request, 100),
+                    &format!("{url}?call={request}"),
+                ])
+            })
+        };
+        serve
+            .log
+            .until(&format!("POST /mcp?call={request} 200 streaming"));
+        std::thread::sleep(Duration::from_millis(100));
+        let status = match stop {
+            "" => http("DELETE", &url, &headers[2..], "").0,
+            cancel => http("POST", &url, &headers, cancel).0,
+        };
+        assert_eq!(status, if stop.is_empty() { 200 } else { 202 });
+        let out = call.join().unwrap();
+        assert_eq!(out.code, Some(0), "{out:?}");
+        let got = messages(&out);
+        assert!(got.len() < 100, "stopped early: {} messages", got.len());
+        assert!(got.iter().all(|m| m.get("result").is_none()), "no response");
+        assert_eq!(out.last()["reason"], "eof");
+        if stop.is_empty() {
+            break;
+        }
+        // Resuming a cancelled reply: nothing more will come.
+        let last = out.events().last().unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let resumed = http(
+            "GET",
+            &url,
+            &[headers[0], headers[2], ("last-event-id", &last)],
+            "",
+        );
+        assert_eq!(resumed.0, 204);
+    }
+}

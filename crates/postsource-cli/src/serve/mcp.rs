@@ -7,8 +7,8 @@
 //! (2024-11-05 to 2025-11-25) define it, close to what the official SDKs' servers do:
 //! `initialize` opens a session (`Mcp-Session-Id`), notifications get 202, every
 //! message has an event id, a GET with `Last-Event-ID` resumes a reply where its
-//! connection was cut, a GET without one is the server's own (quiet) stream, and
-//! DELETE ends the session. Two tools: `countdown`, paced like the model's tokens,
+//! connection was cut, a GET without one is the server's own (quiet) stream,
+//! `notifications/cancelled` stops a reply, and DELETE ends the session. Two tools: `countdown`, paced like the model's tokens,
 //! and `echo`.
 //!
 //! Replies are kept as what they are to say, not as the bytes said: a reply is a
@@ -30,6 +30,7 @@ use futures::stream::{self, StreamExt};
 use postsource::encode::Message;
 use serde_json::{Value, json};
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 use super::model::Streaming;
 use super::sse::{self, Out};
@@ -89,6 +90,9 @@ struct Reply {
     /// The JSON-RPC id of the request it answers.
     id: Value,
     body: ReplyBody,
+    /// The client cancelled the request (`notifications/cancelled`): the reply
+    /// stops where it is, without a response, as the spec asks.
+    cancelled: CancellationToken,
 }
 
 enum ReplyBody {
@@ -269,7 +273,8 @@ enum Incoming {
         params: Value,
     },
     /// A notification or a response to a server request: 202, nothing to answer.
-    NoReply,
+    /// `notifications/cancelled` names the request whose reply is to stop.
+    NoReply { cancels: Option<Value> },
 }
 
 fn classify(message: &Value) -> Option<Incoming> {
@@ -286,9 +291,13 @@ fn classify(message: &Value) -> Option<Incoming> {
             method: method.to_owned(),
             params: object.get("params").cloned().unwrap_or(Value::Null),
         }),
-        (Some(_), None) if !object.contains_key("id") => Some(Incoming::NoReply),
+        (Some(method), None) if !object.contains_key("id") => Some(Incoming::NoReply {
+            cancels: (method == "notifications/cancelled")
+                .then(|| message["params"].get("requestId").cloned())
+                .flatten(),
+        }),
         (None, Some(_)) if object.contains_key("result") || object.contains_key("error") => {
-            Some(Incoming::NoReply)
+            Some(Incoming::NoReply { cancels: None })
         }
         _ => None,
     }
@@ -347,9 +356,14 @@ fn post(
             return initialize(app, info, id, &params, abort_after);
         }
         Incoming::Request { id, method, params } => (id, method, params),
-        Incoming::NoReply => {
+        Incoming::NoReply { cancels } => {
             return match session_of(app, headers) {
-                Ok(_) => StatusCode::ACCEPTED.into_response(),
+                Ok((session_id, _)) => {
+                    if let Some(request) = cancels {
+                        app.mcp.cancel(&session_id, &request);
+                    }
+                    StatusCode::ACCEPTED.into_response()
+                }
                 Err(refused) => refused.into_response(),
             };
         }
@@ -365,6 +379,7 @@ fn post(
         priming: version.as_str() >= PRIMING_SINCE,
         id,
         body,
+        cancelled: CancellationToken::new(),
     });
     let Some(stream) = app.mcp.keep(&session_id, reply.clone()) else {
         return session_gone().into_response();
@@ -400,6 +415,7 @@ fn initialize(
         priming: version.as_str() >= PRIMING_SINCE,
         id,
         body: ReplyBody::Now(json!({"result": result})),
+        cancelled: CancellationToken::new(),
     });
     let Some(stream) = app.mcp.keep(&session_id, reply.clone()) else {
         return session_gone().into_response();
@@ -507,6 +523,7 @@ fn stream_reply(
             Message::new("").id(&id).retry(RETRY_MS),
         )))
     });
+    let cancelled = reply.cancelled.clone().cancelled_owned();
     let messages = stream::iter(sent.start..sent.end.min(reply.len())).then(move |k| {
         let reply = reply.clone();
         async move {
@@ -519,7 +536,7 @@ fn stream_reply(
         }
     });
     let events = stream::iter(priming)
-        .chain(messages)
+        .chain(messages.take_until(cancelled))
         .chain(stream::iter(cut).then(|cut| cut))
         .boxed();
     with_session(sse::response(app, info, events), session_id)
@@ -561,9 +578,11 @@ fn get(app: &Arc<App>, info: ReqInfo, headers: &HeaderMap, abort_after: u64) -> 
             (k <= reply.len()).then_some((stream, reply, k))
         });
     match resumed {
-        // All was sent: 204 tells an EventSource-like client to stop, rather than
-        // ask again and again for what follows the end.
-        Some((_, reply, k)) if k == reply.len() => StatusCode::NO_CONTENT.into_response(),
+        // All was sent (or the request was cancelled): 204 tells an EventSource-like
+        // client to stop, rather than ask again and again for what follows the end.
+        Some((_, reply, k)) if k == reply.len() || reply.cancelled.is_cancelled() => {
+            StatusCode::NO_CONTENT.into_response()
+        }
         Some((stream, reply, k)) => {
             let sent = k..k.saturating_add(abort_after);
             stream_reply(app, info, &session_id, stream, reply, sent)
@@ -640,9 +659,30 @@ impl Sessions {
             .map(|(_, reply)| reply.clone())
     }
 
+    /// Stops the latest reply to `request` in the session (`initialize`'s is never
+    /// cancelled: the spec forbids it).
+    fn cancel(&self, id: &str, request: &Value) {
+        let table = self.table();
+        let reply = table.by_id.get(id).and_then(|session| {
+            session
+                .replies
+                .iter()
+                .rev()
+                .find(|(stream, reply)| *stream > 0 && reply.id == *request)
+        });
+        if let Some((_, reply)) = reply {
+            reply.cancelled.cancel();
+        }
+    }
+
+    /// Ends the session, and every reply still streaming in it.
     fn close(&self, id: &str) {
         let mut table = self.table();
-        table.by_id.remove(id);
+        if let Some(session) = table.by_id.remove(id) {
+            for (_, reply) in session.replies {
+                reply.cancelled.cancel();
+            }
+        }
         table.order.retain(|s| s != id);
     }
 }
