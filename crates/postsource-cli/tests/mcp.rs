@@ -27,19 +27,21 @@ fn countdown(id: u64, steps: u64) -> String {
     .to_string()
 }
 
+/// POSTs one JSON-RPC message with the CLI, as an MCP client that does not
+/// reconnect: `-o jsonl`, both types in Accept, and the session's header if any.
+fn post(url: &str, session: Option<&str>, message: &str) -> Output {
+    let header = session.map(|id| format!("mcp-session-id: {id}"));
+    let mut args = vec!["-o", "jsonl", "--reconnect", "never", "-H", ACCEPT];
+    if let Some(header) = &header {
+        args.extend(["-H", header]);
+    }
+    args.extend(["--json", message, url]);
+    run(&args)
+}
+
 /// Opens a session at `version` with the CLI; its id and the run.
 fn open_session(url: &str, version: &str) -> (String, Output) {
-    let out = run(&[
-        "-o",
-        "jsonl",
-        "--reconnect",
-        "never",
-        "-H",
-        ACCEPT,
-        "--json",
-        &initialize(version),
-        url,
-    ]);
+    let out = post(url, None, &initialize(version));
     assert_eq!(out.code, Some(0), "{out:?}");
     let open = &out.lines()[0];
     let session = open["headers"]["mcp-session-id"]
@@ -91,16 +93,8 @@ fn a_session_streams_progress_then_the_result_and_resumes_by_get() {
     assert_eq!((notified.0, notified.2.as_str()), (202, ""));
 
     let session_args = ["-H", ACCEPT, "-H", &with_session];
-    let listed = run(&[
-        &["-o", "jsonl", "--reconnect", "never"][..],
-        &session_args,
-        &[
-            "--json",
-            r#"{"jsonrpc":"2.0","id":"l","method":"tools/list"}"#,
-            &url,
-        ],
-    ]
-    .concat());
+    let list = r#"{"jsonrpc":"2.0","id":"l","method":"tools/list"}"#;
+    let listed = post(&url, Some(&session), list);
     let listed = messages(&listed);
     let tools: Vec<&str> = listed[0]["result"]["tools"]
         .as_array()
@@ -113,12 +107,7 @@ fn a_session_streams_progress_then_the_result_and_resumes_by_get() {
     // The server cuts the POST after the first progress notification: an I/O error
     // for a client that does not reconnect.
     let cut_url = format!("{url}?abort_after=1");
-    let cut = run(&[
-        &["-o", "jsonl", "--reconnect", "never"][..],
-        &session_args,
-        &["--json", &countdown(2, 3), &cut_url],
-    ]
-    .concat());
+    let cut = post(&cut_url, Some(&session), &countdown(2, 3));
     assert_eq!(cut.code, Some(1), "{cut:?}");
     let first = messages(&cut);
     assert_eq!(first.len(), 1, "{cut:?}");
@@ -435,7 +424,6 @@ fn a_cancelled_request_and_an_ended_session_stop_their_replies() {
     let mut serve = Serve::start(&["--pace-ms", "20"]);
     let url = serve.url("/mcp");
     let (session, _) = open_session(&url, "2025-11-25");
-    let with_session = format!("mcp-session-id: {session}");
     let headers = [
         ("accept", "application/json, text/event-stream"),
         ("content-type", "application/json"),
@@ -451,22 +439,8 @@ fn a_cancelled_request_and_an_ended_session_stop_their_replies() {
         (9, ""),
     ] {
         let call = {
-            let (url, with_session) = (url.clone(), with_session.clone());
-            std::thread::spawn(move || {
-                run(&[
-                    "-o",
-                    "jsonl",
-                    "--reconnect",
-                    "never",
-                    "-H",
-                    ACCEPT,
-                    "-H",
-                    &with_session,
-                    "--json",
-                    &countdown(request, 100),
-                    &format!("{url}?call={request}"),
-                ])
-            })
+            let (url, session) = (format!("{url}?call={request}"), session.clone());
+            std::thread::spawn(move || post(&url, Some(&session), &countdown(request, 100)))
         };
         serve
             .log
