@@ -14,12 +14,19 @@
 //! Replies are kept as what they are to say, not as the bytes said: a reply is a
 //! pure function of its request and of when it started, so resuming one costs no
 //! buffer of sent events, and memory stays bounded by the number of sessions and
-//! replies kept ([`MAX_SESSIONS`], [`MAX_REPLIES`]).
+//! replies kept.
+//!
+//! - this module: the transport (sessions by header, the refusals it prescribes,
+//!   replies streamed as events, resumption by GET);
+//! - `reply`: what a request is answered with, and when each message is due;
+//! - `sessions`: the bounded table of sessions and their resumable replies.
 
-use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasher, Hasher, RandomState};
+mod reply;
+mod sessions;
+
+use std::collections::HashMap;
 use std::ops::Range;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Extension, Query, State};
@@ -29,13 +36,13 @@ use bytes::Bytes;
 use futures::stream::{self, StreamExt};
 use postsource::encode::Message;
 use serde_json::{Value, json};
-use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
 
 use super::model::Streaming;
 use super::sse::{self, Out};
 use super::testing::parse_param;
 use super::{App, ReqInfo};
+use reply::{Reply, ReplyBody, answer};
+pub(crate) use sessions::Sessions;
 
 /// The protocol revisions an `initialize` can agree on, oldest first.
 const VERSIONS: &[&str] = &["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"];
@@ -43,137 +50,15 @@ const VERSIONS: &[&str] = &["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-2
 const LATEST: &str = "2025-11-25";
 /// The first revision whose clients take a priming event (an id and empty data).
 const PRIMING_SINCE: &str = "2025-11-25";
-/// Sessions kept; the oldest is forgotten when a new one would exceed this.
-const MAX_SESSIONS: usize = 256;
-/// Replies kept per session for resumption; the oldest is forgotten first.
-const MAX_REPLIES: usize = 64;
-/// The largest `countdown`: its reply is computed, never stored, but it is paced.
-const MAX_STEPS: u64 = 10_000;
 /// The reconnection delay the priming event suggests.
 const RETRY_MS: u64 = 500;
 
 const SESSION_HEADER: &str = "mcp-session-id";
 const VERSION_HEADER: &str = "mcp-protocol-version";
 
-// JSON-RPC error codes.
+// JSON-RPC error codes of refusals.
 const PARSE_ERROR: i64 = -32700;
 const INVALID_REQUEST: i64 = -32600;
-const METHOD_NOT_FOUND: i64 = -32601;
-const INVALID_PARAMS: i64 = -32602;
-
-/// Every session of this server.
-#[derive(Default)]
-pub(crate) struct Sessions {
-    inner: Mutex<SessionTable>,
-}
-
-#[derive(Default)]
-struct SessionTable {
-    by_id: HashMap<String, Session>,
-    /// Session ids, oldest first (for forgetting the oldest).
-    order: VecDeque<String>,
-}
-
-struct Session {
-    version: String,
-    /// The replies that can still be resumed, by stream number, oldest first.
-    replies: VecDeque<(u64, Arc<Reply>)>,
-    next_stream: u64,
-}
-
-/// What one request's stream says, and when.
-struct Reply {
-    started: Instant,
-    pace: Duration,
-    /// The priming event is sent (the client's revision takes it).
-    priming: bool,
-    /// The JSON-RPC id of the request it answers.
-    id: Value,
-    body: ReplyBody,
-    /// The client cancelled the request (`notifications/cancelled`): the reply
-    /// stops where it is, without a response, as the spec asks.
-    cancelled: CancellationToken,
-}
-
-enum ReplyBody {
-    /// One message at once: `{"result": ...}` or `{"error": ...}`.
-    Now(Value),
-    /// `countdown`: a progress notification per step (when the request asked for
-    /// progress), one pace apart, then the result.
-    Countdown { token: Option<Value>, steps: u64 },
-}
-
-impl Reply {
-    /// How many messages the reply has.
-    fn len(&self) -> u64 {
-        match &self.body {
-            ReplyBody::Now(_) => 1,
-            ReplyBody::Countdown { token: None, .. } => 1,
-            ReplyBody::Countdown { steps, .. } => steps + 1,
-        }
-    }
-
-    /// Message `k` (from 0) and when it is due, from the reply's start.
-    fn message(&self, k: u64) -> (Duration, Value) {
-        let response = |outcome: Value| {
-            let mut message = json!({"jsonrpc": "2.0", "id": self.id});
-            if let (Some(message), Some(outcome)) = (message.as_object_mut(), outcome.as_object()) {
-                message.extend(outcome.clone());
-            }
-            message
-        };
-        match &self.body {
-            ReplyBody::Now(outcome) => (Duration::ZERO, response(outcome.clone())),
-            ReplyBody::Countdown { token, steps } if k < self.len() - 1 => {
-                let progress = json!({
-                    "jsonrpc": "2.0",
-                    "method": "notifications/progress",
-                    "params": {"progressToken": token, "progress": k + 1, "total": steps,
-                               "message": format!("step {}", k + 1)},
-                });
-                (self.pace * k as u32, progress)
-            }
-            ReplyBody::Countdown { steps, .. } => {
-                let text = format!("counted {steps}");
-                let done = json!({"result": tool_text(&text, false)});
-                (self.pace * (*steps as u32), response(done))
-            }
-        }
-    }
-}
-
-/// A tool's result: one text item.
-fn tool_text(text: &str, is_error: bool) -> Value {
-    json!({"content": [{"type": "text", "text": text}], "isError": is_error})
-}
-
-/// The tools `tools/list` offers.
-fn tools() -> Value {
-    json!([
-        {
-            "name": "countdown",
-            "title": "Countdown",
-            "description": "Counts `steps` steps, one pace apart (as the simulated model's tokens), \
-                            reporting progress after each when the request has a progressToken, \
-                            then answers `counted <steps>`.",
-            "inputSchema": {
-                "type": "object",
-                "properties": {"steps": {"type": "integer", "minimum": 0, "maximum": MAX_STEPS}},
-                "required": ["steps"],
-            },
-        },
-        {
-            "name": "echo",
-            "title": "Echo",
-            "description": "Answers with the text it is given.",
-            "inputSchema": {
-                "type": "object",
-                "properties": {"text": {"type": "string"}},
-                "required": ["text"],
-            },
-        },
-    ])
-}
 
 /// A JSON-RPC error as an HTTP response, for requests refused before any stream.
 fn refuse(status: StatusCode, code: i64, message: &str) -> Response {
@@ -372,15 +257,8 @@ fn post(
         Ok(session) => session,
         Err(refused) => return refused.into_response(),
     };
-    let body = answer(&method, &params);
-    let reply = Arc::new(Reply {
-        started: Instant::now(),
-        pace,
-        priming: version.as_str() >= PRIMING_SINCE,
-        id,
-        body,
-        cancelled: CancellationToken::new(),
-    });
+    let priming = version.as_str() >= PRIMING_SINCE;
+    let reply = Arc::new(Reply::new(pace, priming, id, answer(&method, &params)));
     let Some(stream) = app.mcp.keep(&session_id, reply.clone()) else {
         return session_gone().into_response();
     };
@@ -409,57 +287,13 @@ fn initialize(
                          result; a reply cut off can be resumed by GET with Last-Event-ID.",
     });
     let session_id = app.mcp.open(&version);
-    let reply = Arc::new(Reply {
-        started: Instant::now(),
-        pace: Duration::ZERO,
-        priming: version.as_str() >= PRIMING_SINCE,
-        id,
-        body: ReplyBody::Now(json!({"result": result})),
-        cancelled: CancellationToken::new(),
-    });
+    let priming = version.as_str() >= PRIMING_SINCE;
+    let body = ReplyBody::Now(json!({"result": result}));
+    let reply = Arc::new(Reply::new(Duration::ZERO, priming, id, body));
     let Some(stream) = app.mcp.keep(&session_id, reply.clone()) else {
         return session_gone().into_response();
     };
     stream_reply(app, info, &session_id, stream, reply, 0..abort_after)
-}
-
-/// What a request (other than `initialize`) is answered with.
-fn answer(method: &str, params: &Value) -> ReplyBody {
-    let error = |code: i64, message: String| {
-        ReplyBody::Now(json!({"error": {"code": code, "message": message}}))
-    };
-    let result = |result: Value| ReplyBody::Now(json!({"result": result}));
-    match method {
-        "ping" => result(json!({})),
-        "tools/list" => result(json!({"tools": tools()})),
-        "tools/call" => {
-            let arguments = &params["arguments"];
-            match params["name"].as_str() {
-                Some("countdown") => match arguments["steps"].as_u64() {
-                    Some(steps) if steps <= MAX_STEPS => ReplyBody::Countdown {
-                        token: params["_meta"]
-                            .get("progressToken")
-                            .filter(|t| !t.is_null())
-                            .cloned(),
-                        steps,
-                    },
-                    // A tool's own error, for the model to read, as the spec has it
-                    // for arguments that do not fit the schema.
-                    _ => result(tool_text(
-                        &format!("steps must be an integer from 0 to {MAX_STEPS}"),
-                        true,
-                    )),
-                },
-                Some("echo") => match arguments["text"].as_str() {
-                    Some(text) => result(tool_text(text, false)),
-                    None => result(tool_text("text must be a string", true)),
-                },
-                Some(name) => error(INVALID_PARAMS, format!("Unknown tool: {name}")),
-                None => error(INVALID_PARAMS, "tools/call needs params.name".to_owned()),
-            }
-        }
-        _ => error(METHOD_NOT_FOUND, format!("Method not found: {method}")),
-    }
 }
 
 /// The session a request names: its id and revision, or the refusal the
@@ -603,92 +437,4 @@ fn delete(app: &App, headers: &HeaderMap) -> Response {
     };
     app.mcp.close(&session_id);
     StatusCode::OK.into_response()
-}
-
-impl Sessions {
-    fn table(&self) -> std::sync::MutexGuard<'_, SessionTable> {
-        // A panic elsewhere cannot leave the table half-updated: every change
-        // below is one insert or remove.
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// A new session at `version`; its id.
-    fn open(&self, version: &str) -> String {
-        let id = new_session_id();
-        let mut table = self.table();
-        while table.order.len() >= MAX_SESSIONS {
-            if let Some(oldest) = table.order.pop_front() {
-                table.by_id.remove(&oldest);
-            }
-        }
-        table.order.push_back(id.clone());
-        let session = Session {
-            version: version.to_owned(),
-            replies: VecDeque::new(),
-            next_stream: 0,
-        };
-        table.by_id.insert(id.clone(), session);
-        id
-    }
-
-    fn version(&self, id: &str) -> Option<String> {
-        self.table().by_id.get(id).map(|s| s.version.clone())
-    }
-
-    /// Keeps `reply` for resumption; its stream number, or `None` when the session
-    /// is gone.
-    fn keep(&self, id: &str, reply: Arc<Reply>) -> Option<u64> {
-        let mut table = self.table();
-        let session = table.by_id.get_mut(id)?;
-        let stream = session.next_stream;
-        session.next_stream += 1;
-        if session.replies.len() >= MAX_REPLIES {
-            session.replies.pop_front();
-        }
-        session.replies.push_back((stream, reply));
-        Some(stream)
-    }
-
-    fn reply(&self, id: &str, stream: u64) -> Option<Arc<Reply>> {
-        let table = self.table();
-        let session = table.by_id.get(id)?;
-        session
-            .replies
-            .iter()
-            .find(|(s, _)| *s == stream)
-            .map(|(_, reply)| reply.clone())
-    }
-
-    /// Stops the latest reply to `request` in the session (`initialize`'s is never
-    /// cancelled: the spec forbids it).
-    fn cancel(&self, id: &str, request: &Value) {
-        let table = self.table();
-        let reply = table.by_id.get(id).and_then(|session| {
-            session
-                .replies
-                .iter()
-                .rev()
-                .find(|(stream, reply)| *stream > 0 && reply.id == *request)
-        });
-        if let Some((_, reply)) = reply {
-            reply.cancelled.cancel();
-        }
-    }
-
-    /// Ends the session, and every reply still streaming in it.
-    fn close(&self, id: &str) {
-        let mut table = self.table();
-        if let Some(session) = table.by_id.remove(id) {
-            for (_, reply) in session.replies {
-                reply.cancelled.cancel();
-            }
-        }
-        table.order.retain(|s| s != id);
-    }
-}
-
-/// 128 random bits as hex: std's `RandomState` is seeded from the OS per instance.
-fn new_session_id() -> String {
-    let half = || RandomState::new().build_hasher().finish();
-    format!("{:016x}{:016x}", half(), half())
 }
