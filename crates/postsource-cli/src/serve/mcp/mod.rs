@@ -8,8 +8,8 @@
 //! `initialize` opens a session (`Mcp-Session-Id`), notifications get 202, every
 //! message has an event id, a GET with `Last-Event-ID` resumes a reply where its
 //! connection was cut, a GET without one is the server's own (quiet) stream,
-//! `notifications/cancelled` stops a reply, and DELETE ends the session. Two tools: `countdown`, paced like the model's tokens,
-//! and `echo`.
+//! `notifications/cancelled` stops a reply, and DELETE ends the session. Two
+//! tools: `countdown`, paced like the model's tokens, and `echo`.
 //!
 //! Replies are kept as what they are to say, not as the bytes said: a reply is a
 //! pure function of its request and of when it started, so resuming one costs no
@@ -48,7 +48,8 @@ pub(crate) use sessions::Sessions;
 const VERSIONS: &[&str] = &["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"];
 /// The revision offered to a client that asks for one not in [`VERSIONS`].
 const LATEST: &str = "2025-11-25";
-/// The first revision whose clients take a priming event (an id and empty data).
+/// The first revision whose clients take a priming event (an id and empty data;
+/// the dated revisions sort as text).
 const PRIMING_SINCE: &str = "2025-11-25";
 /// The reconnection delay the priming event suggests.
 const RETRY_MS: u64 = 500;
@@ -257,12 +258,8 @@ fn post(
         Ok(session) => session,
         Err(refused) => return refused.into_response(),
     };
-    let priming = version.as_str() >= PRIMING_SINCE;
-    let reply = Arc::new(Reply::new(pace, priming, id, answer(&method, &params)));
-    let Some(stream) = app.mcp.keep(&session_id, reply.clone()) else {
-        return session_gone().into_response();
-    };
-    stream_reply(app, info, &session_id, stream, reply, 0..abort_after)
+    let reply = Reply::new(pace, primes(&version), id, answer(&method, &params));
+    start(app, info, &session_id, reply, abort_after)
 }
 
 /// `initialize`: a new session, and the server's side of the handshake.
@@ -287,13 +284,29 @@ fn initialize(
                          result; a reply cut off can be resumed by GET with Last-Event-ID.",
     });
     let session_id = app.mcp.open(&version);
-    let priming = version.as_str() >= PRIMING_SINCE;
     let body = ReplyBody::Now(json!({"result": result}));
-    let reply = Arc::new(Reply::new(Duration::ZERO, priming, id, body));
-    let Some(stream) = app.mcp.keep(&session_id, reply.clone()) else {
+    let reply = Reply::new(Duration::ZERO, primes(&version), id, body);
+    start(app, info, &session_id, reply, abort_after)
+}
+
+/// Whether clients of `version` take a priming event.
+fn primes(version: &str) -> bool {
+    version >= PRIMING_SINCE
+}
+
+/// Keeps `reply` in the session, for resumption, and streams it.
+fn start(
+    app: &Arc<App>,
+    info: ReqInfo,
+    session_id: &str,
+    reply: Reply,
+    abort_after: u64,
+) -> Response {
+    let reply = Arc::new(reply);
+    let Some(stream) = app.mcp.keep(session_id, reply.clone()) else {
         return session_gone().into_response();
     };
-    stream_reply(app, info, &session_id, stream, reply, 0..abort_after)
+    stream_reply(app, info, session_id, stream, reply, 0..abort_after)
 }
 
 /// The session a request names: its id and revision, or the refusal the
