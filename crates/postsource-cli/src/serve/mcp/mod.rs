@@ -348,7 +348,8 @@ fn session_gone() -> Refused {
 
 /// The SSE response for messages `sent` of `reply`, each at its time: the priming
 /// event first on a new reply (when the client's revision takes it). When the
-/// range ends before the reply does, the connection is then cut.
+/// range ends before the reply does, the connection is then cut; when the reply is
+/// cancelled, the stream ends there.
 fn stream_reply(
     app: &Arc<App>,
     info: ReqInfo,
@@ -357,12 +358,15 @@ fn stream_reply(
     reply: Arc<Reply>,
     sent: Range<u64>,
 ) -> Response {
-    let cut = (sent.end < reply.len()).then_some(async {
-        // A moment for what was sent to be flushed first.
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        Err(std::io::Error::other(
-            "abort_after: the connection is cut mid-reply",
-        ))
+    let cut = (sent.end < reply.len()).then(|| {
+        let cancelled = reply.cancelled.clone();
+        async move {
+            // A moment for what was sent to be flushed first. A cancelled reply
+            // just ends.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            let cut = std::io::Error::other("abort_after: the connection is cut mid-reply");
+            (!cancelled.is_cancelled()).then_some(Err(cut))
+        }
     });
     let priming = (sent.start == 0 && reply.priming).then(|| {
         let id = format!("{stream}-0");
@@ -384,7 +388,7 @@ fn stream_reply(
     });
     let events = stream::iter(priming)
         .chain(messages.take_until(cancelled))
-        .chain(stream::iter(cut).then(|cut| cut))
+        .chain(stream::iter(cut).filter_map(|cut| cut))
         .boxed();
     with_session(sse::response(app, info, events), session_id)
 }
