@@ -798,7 +798,23 @@ def t_cli_mcp() -> None:
             mcp_checks(f"http://127.0.0.1:{port}/mcp")
 
 
-def mcp_checks(url: str) -> None:
+def t_cli_mcp_ts() -> None:
+    """t_cli_mcp's checks against the official TypeScript SDK's server (node
+    mcp_server.mjs: Streamable HTTP, stateful, the SDK's in-memory event store)."""
+    why = node_ready(("@modelcontextprotocol/sdk", "zod"))
+    if why:
+        C.skip("cli -> TypeScript mcp server checks", why)
+        return
+    dst = os.path.join(NODE_DIR, "mcp_server.mjs")
+    shutil.copyfile(os.path.join(HERE, "node", "mcp_server.mjs"), dst)
+    srv = Proc(["node", dst], port_from=lambda line: int(line.split()[1]))
+    try:
+        mcp_checks(f"http://127.0.0.1:{srv.port}/mcp", "ts mcp")
+    finally:
+        srv.stop()
+
+
+def mcp_checks(url: str, who: str = "mcp") -> None:
     """t_cli_mcp's checks, against the server at `url`."""
     post = ["-o", "jsonl", "--reconnect", "never", "-H", MCP_ACCEPT]
     init = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
@@ -808,13 +824,13 @@ def mcp_checks(url: str) -> None:
     opens = r.of("open")
     sid = (opens[0].get("headers") or {}).get("mcp-session-id") if opens else None
     msgs = jsonrpc(r)
-    C.check("cli -> mcp: initialize answered as an event stream, with a session id",
+    C.check(f"cli -> {who}: initialize answered as an event stream, with a session id",
             r.rc == 0 and r.close_reason() == "eof" and bool(sid) and len(msgs) == 1 and msgs[0] is not None
             and msgs[0].get("id") == 1 and "serverInfo" in (msgs[0].get("result") or {}), r.brief())
     # `id: N`, `data: ` (one empty data line), `retry:`: the spec dispatches that as an
     # event whose data is empty.
     evs = r.events()
-    C.check("cli -> mcp: the priming event (id, empty data line) is an event with empty data",
+    C.check(f"cli -> {who}: the priming event (id, empty data line) is an event with empty data",
             bool(evs) and evs[0][1] == "" and evs[0][2] != "", r.brief())
     if not sid:
         return
@@ -824,7 +840,7 @@ def mcp_checks(url: str) -> None:
     r = cli([*post, *session, "--json", '{"jsonrpc":"2.0","method":"notifications/initialized"}', url],
             timeout=20)
     errs = r.of("error")
-    C.check("cli -> mcp: notifications/initialized gets 202: error kind status",
+    C.check(f"cli -> {who}: notifications/initialized gets 202: error kind status",
             r.rc == 1 and len(errs) == 1 and errs[0].get("kind") == "status" and errs[0].get("status") == 202,
             r.brief())
     call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call",
@@ -833,31 +849,31 @@ def mcp_checks(url: str) -> None:
     msgs = jsonrpc(r)
     progress = [m["params"]["progress"] for m in msgs[:-1] if m and m.get("method") == "notifications/progress"]
     result = msgs[-1].get("result") if msgs and msgs[-1] else None
-    C.check("cli -> mcp: tools/call streams 3 progress notifications, then the result",
+    C.check(f"cli -> {who}: tools/call streams 3 progress notifications, then the result",
             r.rc == 0 and progress == [1, 2, 3] and len(msgs) == 4 and msgs[-1].get("id") == 2
             and (result or {}).get("content", [{}])[0].get("text") == "counted 3", r.brief())
     ids = [i for _, d, i in r.events() if d]
-    C.check("cli -> mcp: every message has its event id",
+    C.check(f"cli -> {who}: every message has its event id",
             len(ids) == 4 and all(ids) and len(set(ids)) == 4, str(ids))
     if len(ids) == 4:
         r = cli(["-o", "jsonl", "-n", "3", "--timeout", "15", "-H", MCP_ACCEPT, *session,
                  "--last-event-id", ids[0], url], timeout=20)
         msgs = jsonrpc(r)
-        C.check("cli -> mcp: GET with --last-event-id replays what followed (progress 2, 3, the result)",
+        C.check(f"cli -> {who}: GET with --last-event-id replays what followed (progress 2, 3, the result)",
                 r.rc == 0 and r.close_reason() == "max_events" and len(msgs) == 3
                 and [m and (m.get("params") or {}).get("progress") for m in msgs[:2]] == [2, 3]
                 and (msgs[2] or {}).get("id") == 2 and [i for _, _, i in r.events()] == ids[1:], r.brief())
     r = cli(["-o", "data", "--reconnect", "never", "-H", MCP_ACCEPT, *session, "--json", json.dumps(call), url],
             timeout=20)
     lines = [x for x in r.raw if x]
-    C.check("cli -> mcp: -o data gives one JSON-RPC message per line",
+    C.check(f"cli -> {who}: -o data gives one JSON-RPC message per line",
             r.rc == 0 and len(lines) == 4 and json.loads(lines[-1]).get("id") == 2, r.brief())
     # Without the Accept the transport asks for, the server refuses: the error line
     # carries the status and the JSON-RPC error body.
     r = cli(["-o", "jsonl", "--json", '{"jsonrpc":"2.0","id":3,"method":"tools/list"}', url], timeout=20)
     errs = r.of("error")
     body = errs[0].get("body", "") if errs else ""
-    C.check("cli -> mcp: default Accept refused (406), the JSON-RPC error body reported",
+    C.check(f"cli -> {who}: default Accept refused (406), the JSON-RPC error body reported",
             r.rc == 1 and bool(errs) and errs[0].get("status") == 406 and '"jsonrpc"' in body, r.brief())
 
 
@@ -868,7 +884,7 @@ def t_serve_mcp(base: str) -> None:
     back to the initialize handshake) listing and calling tools, with progress, and
     resuming a reply whose connection the server cuts (`?abort_after=N`) by GET with
     Last-Event-ID, as the transport specifies."""
-    mcp_checks(f"{base}/mcp")
+    mcp_checks(f"{base}/mcp", "serve /mcp")
     try:
         from mcp.client.client import Client
         from mcp.shared.exceptions import MCPError
@@ -950,7 +966,8 @@ def main() -> int:
                                ("t_node_anthropic", t_node_anthropic, (base,)), ("t_sseclient", t_sseclient, (base,)),
                                ("t_cli_aiohttp", t_cli_aiohttp, ()),
                                ("t_cli_starlette", t_cli_starlette, ()), ("t_cli_node_server", t_cli_node_server, ()),
-                               ("t_cli_mcp", t_cli_mcp, ()), ("t_serve_mcp", t_serve_mcp, (base,)),
+                               ("t_cli_mcp", t_cli_mcp, ()), ("t_cli_mcp_ts", t_cli_mcp_ts, ()),
+                               ("t_serve_mcp", t_serve_mcp, (base,)),
                                ("t_node_mcp", t_node_mcp, (base,))]:
             C.run(name, fn, *args)
     finally:

@@ -183,7 +183,9 @@ pub struct ClientArgs {
     /// Send each reconnection as a GET without the body (or its Content-Type), with
     /// Last-Event-ID and the other headers: how MCP's Streamable HTTP resumes the
     /// reply to a POST. When to reconnect is unchanged (auto: a POST only after the
-    /// server has sent an event id).
+    /// server has sent an event id), so a reply that ended is asked for once more:
+    /// `serve`'s /mcp answers 204, which ends the run; a server that holds that GET
+    /// open keeps it going (bound it with -n or --timeout).
     #[arg(long, help_heading = "Reconnection")]
     pub resume_with_get: bool,
 
