@@ -429,8 +429,27 @@ fn a_cancelled_request_and_an_ended_session_stop_their_replies() {
         ("content-type", "application/json"),
         ("mcp-session-id", session.as_str()),
     ];
+    // The session's own GET stream, quiet until the session ends.
+    let quiet = {
+        let (url, header) = (format!("{url}?quiet"), format!("mcp-session-id: {session}"));
+        std::thread::spawn(move || {
+            run(&[
+                "-o",
+                "jsonl",
+                "--reconnect",
+                "never",
+                "-H",
+                ACCEPT,
+                "-H",
+                &header,
+                &url,
+            ])
+        })
+    };
+    serve.log.until("GET /mcp?quiet 200 streaming");
     // A countdown of 100 steps (2 s at this pace), cancelled once it streams, and
-    // another of the same length, whose session is ended.
+    // another of the same length, whose session is ended (and the quiet stream with
+    // it).
     for (request, stop) in [
         (
             8,
@@ -458,6 +477,10 @@ fn a_cancelled_request_and_an_ended_session_stop_their_replies() {
         assert!(got.iter().all(|m| m.get("result").is_none()), "no response");
         assert_eq!(out.last()["reason"], "eof");
         if stop.is_empty() {
+            let quiet = quiet.join().unwrap();
+            assert_eq!(quiet.code, Some(0), "{quiet:?}");
+            assert_eq!(quiet.events().len(), 0);
+            assert_eq!(quiet.last()["reason"], "eof");
             break;
         }
         // Resuming a cancelled reply: nothing more will come.

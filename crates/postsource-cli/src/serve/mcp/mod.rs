@@ -402,7 +402,8 @@ fn with_session(mut response: Response, session_id: &str) -> Response {
 
 /// `GET /mcp`: with `Last-Event-ID`, the rest of that reply (204 when nothing is
 /// left); without, the server's own stream, which this server never writes to (it
-/// sends no requests of its own), kept open with keep-alive comments.
+/// sends no requests of its own), kept open with keep-alive comments until the
+/// session ends.
 fn get(app: &Arc<App>, info: ReqInfo, headers: &HeaderMap, abort_after: u64) -> Response {
     if !accepts(headers).1 {
         return refuse(
@@ -416,7 +417,12 @@ fn get(app: &Arc<App>, info: ReqInfo, headers: &HeaderMap, abort_after: u64) -> 
         Err(refused) => return refused.into_response(),
     };
     let Some(last) = headers.get(header::HeaderName::from_static("last-event-id")) else {
-        let quiet = stream::pending().boxed();
+        let Some(ended) = app.mcp.ended(&session_id) else {
+            return session_gone().into_response();
+        };
+        let quiet = stream::pending()
+            .take_until(ended.cancelled_owned())
+            .boxed();
         return with_session(sse::response(app, info, quiet), &session_id);
     };
     let resumed = last

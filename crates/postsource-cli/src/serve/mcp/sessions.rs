@@ -7,6 +7,7 @@ use std::hash::{BuildHasher, Hasher, RandomState};
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
+use tokio_util::sync::CancellationToken;
 
 use super::reply::Reply;
 
@@ -30,6 +31,8 @@ struct SessionTable {
 
 struct Session {
     version: String,
+    /// Cancelled by DELETE: ends the session's quiet GET streams.
+    ended: CancellationToken,
     /// The replies that can still be resumed, by stream number, oldest first.
     replies: VecDeque<(u64, Arc<Reply>)>,
     next_stream: u64,
@@ -54,6 +57,7 @@ impl Sessions {
         table.order.push_back(id.clone());
         let session = Session {
             version: version.to_owned(),
+            ended: CancellationToken::new(),
             replies: VecDeque::new(),
             next_stream: 0,
         };
@@ -63,6 +67,11 @@ impl Sessions {
 
     pub(super) fn version(&self, id: &str) -> Option<String> {
         self.table().by_id.get(id).map(|s| s.version.clone())
+    }
+
+    /// What DELETE cancels, for the session's streams that are no reply.
+    pub(super) fn ended(&self, id: &str) -> Option<CancellationToken> {
+        self.table().by_id.get(id).map(|s| s.ended.clone())
     }
 
     /// Keeps `reply` for resumption; its stream number, or `None` when the session
@@ -105,10 +114,11 @@ impl Sessions {
         }
     }
 
-    /// Ends the session, and every reply still streaming in it.
+    /// Ends the session, and every stream still open in it.
     pub(super) fn close(&self, id: &str) {
         let mut table = self.table();
         if let Some(session) = table.by_id.remove(id) {
+            session.ended.cancel();
             for (_, reply) in session.replies {
                 reply.cancelled.cancel();
             }
@@ -167,8 +177,9 @@ mod tests {
         assert!(sessions.reply(last, 7).unwrap().cancelled.is_cancelled());
         let kept = sessions.reply(last, 8).unwrap();
         assert!(!kept.cancelled.is_cancelled());
+        let ended = sessions.ended(last).unwrap();
         sessions.close(last);
-        assert!(kept.cancelled.is_cancelled());
+        assert!(kept.cancelled.is_cancelled() && ended.is_cancelled());
         assert!(sessions.version(last).is_none() && sessions.keep(last, reply(0)).is_none());
         assert_eq!(sessions.table().order.len(), MAX_SESSIONS - 1);
     }
