@@ -126,10 +126,10 @@ impl Options {
     }
 
     /// The request for `attempt` (0 the first, then reconnections): the caller's
-    /// headers plus `Accept` (unless set) and `Last-Event-ID` when one is known. `cache: "no-store"` (set by
-    /// the wrapper in the `RequestInit`) stands in
-    /// for the native client's `Cache-Control: no-cache`, which, as a request
-    /// header, would force a CORS preflight on every cross-origin stream.
+    /// headers plus `Accept` (unless set) and `Last-Event-ID` when one is known.
+    /// `cache: "no-store"` (set by the wrapper in the `RequestInit`) stands in for
+    /// the native client's `Cache-Control: no-cache`, which, as a request header,
+    /// would force a CORS preflight on every cross-origin stream.
     pub fn request(
         &self,
         attempt: u32,
