@@ -338,6 +338,22 @@ fn requests_the_transport_refuses() {
             assert_eq!(response_headers["allow"], "GET, POST, DELETE");
         }
     }
+    // postsource's own query parameters, refused in the same JSON-RPC shape.
+    let bad = http(
+        "POST",
+        &format!("{url}?abort_after=x"),
+        &[both, json_body, in_session],
+        list,
+    );
+    assert_eq!(bad.0, 400);
+    let error: Value = serde_json::from_str(&bad.2).unwrap();
+    assert_eq!(error["error"]["code"], -32600);
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("abort_after")
+    );
     // A page on this machine may call it; an unknown method and an unknown tool are
     // JSON-RPC errors in the reply stream.
     let local = ("origin", "http://localhost:5173");

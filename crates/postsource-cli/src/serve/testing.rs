@@ -34,6 +34,13 @@ pub(crate) fn json_error(status: StatusCode, message: &str) -> Response {
 /// A query parameter that did not parse; answers 400 naming it.
 pub(crate) struct BadParam(String);
 
+impl BadParam {
+    /// What is wrong, for endpoints that answer in an error shape of their own.
+    pub(crate) fn message(&self) -> &str {
+        &self.0
+    }
+}
+
 impl IntoResponse for BadParam {
     fn into_response(self) -> Response {
         json_error(StatusCode::BAD_REQUEST, &self.0)

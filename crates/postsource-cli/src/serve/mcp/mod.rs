@@ -86,13 +86,13 @@ pub(crate) async fn mcp(
             "Forbidden: this server only takes requests from local origins",
         );
     }
-    let pace = match Streaming::of(&app, &headers, &q) {
-        Ok(streaming) => streaming.pace,
-        Err(bad) => return bad.into_response(),
-    };
-    let abort_after = match parse_param(&q, "abort_after", u64::MAX) {
-        Ok(n) => n,
-        Err(bad) => return bad.into_response(),
+    // postsource's own query parameters; a bad one is refused as JSON-RPC, as the
+    // client at the other end reads errors.
+    let params = Streaming::of(&app, &headers, &q)
+        .and_then(|streaming| Ok((streaming.pace, parse_param(&q, "abort_after", u64::MAX)?)));
+    let (pace, abort_after) = match params {
+        Ok(params) => params,
+        Err(bad) => return refuse(StatusCode::BAD_REQUEST, INVALID_REQUEST, bad.message()),
     };
     match method {
         Method::POST => post(&app, info, &headers, &body, pace, abort_after),
