@@ -516,11 +516,16 @@ def node_ready(pkgs=("eventsource", "@microsoft/fetch-event-source")) -> str | N
     return None
 
 
-def run_node(script: str, *args: str, timeout: float = 60) -> list[dict]:
-    # ESM resolves packages next to the importing file: run a copy beside node_modules.
+def beside_node_modules(script: str) -> str:
+    """A copy of node/`script` in NODE_DIR, to run: ESM resolves packages next to the
+    importing file."""
     dst = os.path.join(NODE_DIR, script)
     shutil.copyfile(os.path.join(HERE, "node", script), dst)
-    p = subprocess.run(["node", dst, *args], capture_output=True, timeout=timeout)
+    return dst
+
+
+def run_node(script: str, *args: str, timeout: float = 60) -> list[dict]:
+    p = subprocess.run(["node", beside_node_modules(script), *args], capture_output=True, timeout=timeout)
     out = []
     for line in p.stdout.decode().splitlines():
         try:
@@ -805,9 +810,7 @@ def t_cli_mcp_ts() -> None:
     if why:
         C.skip("cli -> TypeScript mcp server checks", why)
         return
-    dst = os.path.join(NODE_DIR, "mcp_server.mjs")
-    shutil.copyfile(os.path.join(HERE, "node", "mcp_server.mjs"), dst)
-    srv = Proc(["node", dst], port_from=lambda line: int(line.split()[1]))
+    srv = Proc(["node", beside_node_modules("mcp_server.mjs")], port_from=lambda line: int(line.split()[1]))
     try:
         mcp_checks(f"http://127.0.0.1:{srv.port}/mcp", "ts mcp")
     finally:
