@@ -63,7 +63,7 @@ function coreArgs(url, options) {
   // Reconnections as GETs without the body: how MCP's Streamable HTTP resumes a reply.
   let resume;
   if (o.resumeWithGet) {
-    resume = { method: 'GET', headers: new Headers(init.headers), credentials, cache: 'no-store' };
+    resume = { ...init, method: 'GET', body: undefined, headers: new Headers(init.headers) };
     resume.headers.delete('content-type');
   }
   return [url, method, init, settings, string('untilData'), string('lastEventId') ?? '', resume];
