@@ -307,6 +307,42 @@ fn too_large_event_is_an_error_and_earlier_events_are_kept() {
 }
 
 #[test]
+fn one_data_line_over_the_event_limit_fails_before_it_ends() {
+    // The line never ends (the server stalls inside it), so only the event limit can end
+    // the run: it must fail as the line passes 1000 bytes, not wait for its end.
+    let app = Router::new().route(
+        "/",
+        any(|| async {
+            let head = futures::stream::iter([
+                Ok::<_, std::convert::Infallible>(bytes::Bytes::from_static(
+                    b"data: before\n\ndata: ",
+                )),
+                Ok(bytes::Bytes::from(vec![b'x'; 64 * 1024])),
+            ]);
+            let body = futures::StreamExt::chain(head, futures::stream::pending());
+            axum::response::Response::builder()
+                .header("content-type", "text/event-stream")
+                .body(axum::body::Body::from_stream(body))
+                .unwrap()
+        }),
+    );
+    let server = TestServer::start(app);
+    let out = run(&[
+        "-o",
+        "jsonl",
+        "--max-event-size",
+        "1000",
+        "--timeout",
+        "20",
+        &server.url("/"),
+    ]);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert_eq!(out.types(), ["open", "event", "error", "close"]);
+    assert_eq!(out.data(), ["before"]);
+    assert_eq!(out.lines()[2]["kind"], "too_large");
+}
+
+#[test]
 fn whole_run_timeout_is_a_timeout_error() {
     let serve = Serve::start(&[]);
     let out = run(&[

@@ -1033,6 +1033,59 @@ fn a_huge_line_without_newline_does_not_grow_memory() {
 }
 
 #[test]
+fn one_data_line_is_cut_at_the_event_limit_not_the_line_limit() {
+    // A single `data:` line of 64 MiB with the default 16 MiB line limit and a 64 KiB event
+    // limit: the event is lost as soon as the line's value passes 64 KiB, so that is when
+    // the error comes, and the parser never holds much more than the event limit.
+    let chunk = vec![b'x'; 16 * 1024];
+    let ((error_at, after), peak, _) = measure(|| {
+        let mut parser = Parser::new().with_max_event_size(64 * 1024);
+        parser.feed_slice(b"data: ");
+        let mut error_at = None;
+        for i in 0..(64 * MIB / chunk.len()) {
+            parser.feed_slice(&chunk);
+            for frame in parser.by_ref() {
+                assert_eq!(frame, Err(ParseError::EventTooLarge { limit: 64 * 1024 }));
+                assert!(error_at.is_none(), "the error is reported once");
+                error_at = Some(i);
+            }
+        }
+        parser.feed_slice(b"\n\ndata: ok\n\n");
+        let after = frames(&mut parser);
+        assert_eq!(parser.finish(), StreamEnd::Clean);
+        (error_at, after)
+    });
+    // 4 chunks are exactly 64 KiB of value: the fifth goes over.
+    assert_eq!(error_at, Some(4));
+    assert_eq!(after.len(), 1, "{after:?}");
+    assert!(matches!(&after[0], Ok(Frame::Event(e)) if e.data == "ok"));
+    assert!(
+        peak < MIB,
+        "peak memory {peak} bytes for a 64 KiB event limit"
+    );
+}
+
+#[test]
+fn an_unended_data_line_over_the_event_limit_is_reported_before_eof() {
+    // However it is chunked, the line is reported when it crosses the limit, also when the
+    // stream then ends without a line end (the event would not be dispatched anyway, but
+    // its loss is not silent). The data before, in the same block, counts: 4 + 1 + 6 > 10.
+    let stream = b"data: abcd\ndata: 123456";
+    for size in [1, 3, stream.len()] {
+        let mut parser = Parser::new().with_max_event_size(10);
+        for piece in stream.chunks(size) {
+            parser.feed_slice(piece);
+        }
+        assert_eq!(
+            frames(&mut parser),
+            [Err(ParseError::EventTooLarge { limit: 10 })],
+            "chunks of {size}"
+        );
+        assert_eq!(parser.finish(), StreamEnd::Truncated);
+    }
+}
+
+#[test]
 fn a_huge_event_of_many_lines_does_not_grow_memory() {
     // 64 MiB of short data lines in one event with a 1 MiB event limit.
     let mut chunk = Vec::new();

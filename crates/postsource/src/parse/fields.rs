@@ -285,6 +285,26 @@ impl Fields {
         }
     }
 
+    /// Whether a `data` line whose value has (at least) `value_len` bytes takes the
+    /// block's data over the limit. (Not when the block is being dropped: its data
+    /// lines are ignored.)
+    pub(super) fn data_would_overflow(&self, value_len: usize, limits: &Limits) -> bool {
+        let len = match self.data {
+            Data::None => value_len,
+            _ => self.data_len + 1 + value_len,
+        };
+        !self.dropping && len > limits.max_event_size
+    }
+
+    /// A `data` line went over the event size limit before it ended: the block is
+    /// dropped, as when a whole line does.
+    pub(super) fn data_overflowed(&mut self, limits: &Limits) -> ParseError {
+        self.drop_event();
+        ParseError::EventTooLarge {
+            limit: limits.max_event_size,
+        }
+    }
+
     /// Data of `len` bytes is within the limit; else the event is dropped.
     #[inline]
     fn check_size(&mut self, len: usize, limits: &Limits) -> Result<(), ParseError> {

@@ -96,7 +96,9 @@ pub enum ParseError {
         /// The limit in force, in bytes.
         limit: usize,
     },
-    /// An event's data grew larger than the limit.
+    /// An event's data grew larger than the limit. This is reported as soon as a
+    /// `data` line takes it over, while that line is still arriving: it is not held
+    /// up to the line limit.
     #[error("event data larger than {limit} bytes")]
     EventTooLarge {
         /// The limit in force, in bytes.
@@ -295,7 +297,10 @@ impl Parser {
         if self.skipping_line {
             return true;
         }
-        if self.partial.len() + chunk.len() > self.limits.max_line_len {
+        let len = self.partial.len() + chunk.len();
+        if len > self.limits.max_line_len
+            || held_data_overflows(&self.partial, len, &self.fields, &self.limits)
+        {
             return false;
         }
         self.partial.push_checked(chunk);
@@ -535,6 +540,16 @@ impl Parser {
         // Most often the chunk's span was checked for the lines before: free.
         let utf8 = held_rest_is_utf8(&self.partial, &mut self.cur.utf8, bytes, from, bytes.len());
         self.partial.push(rest, utf8);
+        if held_data_overflows(
+            &self.partial,
+            self.partial.len(),
+            &self.fields,
+            &self.limits,
+        ) {
+            self.clear_partial();
+            self.skipping_line = true;
+            return Some(Err(self.fields.data_overflowed(&self.limits)));
+        }
         None
     }
 
@@ -586,7 +601,9 @@ fn held_rest_is_utf8(
 
 /// A line went over the limit; it starts with `first` then `then`. A line the
 /// spec ignores whatever it holds (a comment, `retry`, an unknown field) is just
-/// skipped; a `data`, `event` or `id` line costs its event, and is reported.
+/// skipped; a `data`, `event` or `id` line costs its event, and is reported. A
+/// `data` line that took the event over its size limit before it reached the line
+/// limit is reported as that (see `held_data_overflows`).
 fn line_too_long(
     fields: &mut Fields,
     limits: &Limits,
@@ -603,10 +620,38 @@ fn line_too_long(
     if fields::is_ignored_whatever_follows(&head[..len]) {
         return None;
     }
+    if data_value_len(&head[..len], limits.max_line_len)
+        .is_some_and(|value_len| fields.data_would_overflow(value_len, limits))
+    {
+        return Some(Err(fields.data_overflowed(limits)));
+    }
     fields.drop_event();
     Some(Err(ParseError::LineTooLong {
         limit: limits.max_line_len,
     }))
+}
+
+/// The length of the value of a `data:` line whose first `len` bytes are known
+/// (`head` is the first six of them, or all if fewer): what the line adds to its
+/// event's data so far. `None` when those bytes do not start a `data:` line.
+fn data_value_len(head: &[u8], len: usize) -> Option<usize> {
+    if len < 5 || !head.starts_with(b"data:") {
+        return None;
+    }
+    let space = len > 5 && head.get(5) == Some(&b' ');
+    Some(len - 5 - usize::from(space))
+}
+
+/// Whether the line held in `partial`, grown to `len` bytes (and going on in a later
+/// chunk), is a `data:` line that has already taken its event over the size limit. It is then cut off
+/// there rather than held up to the line limit: what a line adds to the data only
+/// grows with it, so the event is lost whatever follows, and memory stays bounded by
+/// the (usually much smaller) event limit. The same line whole in one chunk is
+/// reported the same (see `line_too_long`), so chunking changes nothing.
+fn held_data_overflows(partial: &[u8], len: usize, fields: &Fields, limits: &Limits) -> bool {
+    len <= limits.max_line_len
+        && data_value_len(&partial[..partial.len().min(6)], len)
+            .is_some_and(|value_len| fields.data_would_overflow(value_len, limits))
 }
 
 /// A chunk that lines are sliced out of, and the part of it known to be UTF-8
