@@ -343,6 +343,40 @@ fn one_data_line_over_the_event_limit_fails_before_it_ends() {
 }
 
 #[test]
+fn idle_timeout_ends_a_stalled_error_body() {
+    // A 503 whose body stalls after its first bytes: the status error is reported with
+    // what arrived once the idle time passes, not when the error body's own bound (10 s)
+    // runs out.
+    let app = Router::new().route(
+        "/",
+        any(|| async {
+            let head = futures::stream::iter([Ok::<_, std::convert::Infallible>(
+                bytes::Bytes::from_static(b"busy"),
+            )]);
+            let body = futures::StreamExt::chain(head, futures::stream::pending());
+            axum::response::Response::builder()
+                .status(503)
+                .header("content-type", "text/plain")
+                .body(axum::body::Body::from_stream(body))
+                .unwrap()
+        }),
+    );
+    let server = TestServer::start(app);
+    let started = std::time::Instant::now();
+    let out = run(&["-o", "jsonl", "--idle-timeout", "0.5", &server.url("/")]);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(8),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert_eq!(out.types(), ["error", "close"]);
+    assert_eq!(out.lines()[0]["kind"], "status");
+    assert_eq!(out.lines()[0]["status"], 503);
+    assert_eq!(out.lines()[0]["body"], "busy");
+}
+
+#[test]
 fn whole_run_timeout_is_a_timeout_error() {
     let serve = Serve::start(&[]);
     let out = run(&[

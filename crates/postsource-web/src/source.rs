@@ -62,6 +62,9 @@ impl Core {
     /// `Setting` order, `untilData`, the initial last event id, and the `RequestInit`
     /// of reconnections when they differ (`resumeWithGet`). Throws the `TypeError` of
     /// a request that cannot be built (URL, method, header).
+    // The arguments are positional because they cross from JS one by one: an
+    // options object would cost a reflective read per field in the module.
+    #[allow(clippy::too_many_arguments)]
     #[wasm_bindgen(constructor)]
     pub fn new(
         sink: Sink,
@@ -368,7 +371,13 @@ async fn respond(
         Verdict::BadStatus | Verdict::BadContentType => {
             *rejected = Rejected {
                 status,
-                body: read_error_body(inner, response, options.max_error_body).await,
+                body: read_error_body(
+                    inner,
+                    response,
+                    options.max_error_body,
+                    session.idle_timeout(),
+                )
+                .await,
                 content_type: content_type.unwrap_or_default(),
             };
             Conn::Idle
@@ -377,8 +386,14 @@ async fn respond(
     }
 }
 
-/// The first `max` bytes of an error response's body, as text (lossy UTF-8).
-async fn read_error_body(inner: &Inner, response: &Response, max: usize) -> String {
+/// The first `max` bytes of an error response's body, as text (lossy UTF-8), read
+/// for at most `ERROR_BODY_WAIT_MS`, and no longer than `idle_ms` without bytes.
+async fn read_error_body(
+    inner: &Inner,
+    response: &Response,
+    max: usize,
+    idle_ms: Option<u64>,
+) -> String {
     let Some(body) = response.body() else {
         return String::new();
     };
@@ -387,7 +402,8 @@ async fn read_error_body(inner: &Inner, response: &Response, max: usize) -> Stri
     let mut bytes = Vec::new();
     while bytes.len() < max {
         let read = JsFuture::from(reader.read());
-        let Outcome::Done(Ok(value)) = inner.signal.until(deadline, read).await else {
+        let wait_until = idle_ms.map_or(deadline, |idle| deadline.min(js::now() + idle as f64));
+        let Outcome::Done(Ok(value)) = inner.signal.until(wait_until, read).await else {
             break;
         };
         let chunk: ReadableStreamReadResult = value.unchecked_into();

@@ -120,7 +120,20 @@ struct ErrorBody {
     body: reqwest::Body,
     buf: Vec<u8>,
     error: Error,
+    /// When reading must end, whatever arrives: `ERROR_BODY_TIME`, or the total timeout.
     deadline: Instant,
+    /// The idle timeout, counted from the last bytes read.
+    idle: Option<Duration>,
+    last_bytes: Instant,
+}
+
+impl ErrorBody {
+    fn deadline(&self) -> Instant {
+        match self.idle {
+            Some(idle) => self.deadline.min(self.last_bytes + idle),
+            None => self.deadline,
+        }
+    }
 }
 
 enum Step {
@@ -402,12 +415,13 @@ impl EventSource {
                             if let Ok(data) = frame.into_data() {
                                 let room = self.max_error_body - eb.buf.len();
                                 eb.buf.extend_from_slice(&data[..data.len().min(room)]);
+                                eb.last_bytes = Instant::now();
                             }
                         }
                         Poll::Ready(Some(Err(_)) | None) => break true,
                     }
                 };
-                if done || Instant::now() >= eb.deadline {
+                if done || Instant::now() >= eb.deadline() {
                     let Conn::ErrorBody(eb) = std::mem::replace(&mut self.conn, Conn::Idle) else {
                         unreachable!()
                     };
@@ -487,6 +501,8 @@ impl EventSource {
                     buf: Vec::new(),
                     error,
                     deadline,
+                    idle: self.session.idle_timeout().map(Duration::from_millis),
+                    last_bytes: Instant::now(),
                 }));
                 Step::Progress
             }
@@ -501,7 +517,7 @@ impl EventSource {
 
     fn poll_timer(&mut self, cx: &mut Context<'_>) -> Step {
         let deadline = match &self.conn {
-            Conn::ErrorBody(eb) => Some(eb.deadline),
+            Conn::ErrorBody(eb) => Some(eb.deadline()),
             _ => self
                 .session
                 .poll_timeout()

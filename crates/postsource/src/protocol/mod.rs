@@ -443,6 +443,12 @@ impl Session {
         finite(self.policy.total_deadline)
     }
 
+    /// [`Config::idle_timeout_ms`], if set: shells apply it to what they read
+    /// outside the session too (an error body).
+    pub fn idle_timeout(&self) -> Option<u64> {
+        finite(self.policy.idle_timeout_ms)
+    }
+
     /// The last event id ("" for none).
     pub fn last_event_id(&self) -> &Utf8Bytes {
         self.parser.last_event_id()
