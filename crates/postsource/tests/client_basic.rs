@@ -139,6 +139,64 @@ async fn post_with_json_body_headers_and_initial_id() {
 }
 
 #[tokio::test]
+async fn url_credentials_empty_bodies_and_a_doubled_content_type() {
+    // Credentials in the URL go as Basic auth, and not into the `open` URL; a POST
+    // without a body, or with an empty one, says `Content-Length: 0` (as fetch does); a
+    // response that sends Content-Type twice is judged by the last (as fetch does).
+    let log = Log::default();
+    let l = log.clone();
+    let app = Router::new().route(
+        "/s",
+        any(move |req: Request| async move {
+            l.record(req).await;
+            axum::response::Response::builder()
+                .header("content-type", "text/plain")
+                .header("content-type", "text/event-stream")
+                .body(axum::body::Body::from("data: hi\n\n"))
+                .unwrap()
+        }),
+    );
+    let server = TestServer::start(app).await;
+    let with_credentials = server
+        .url("/s")
+        .replace("http://", "http://Aladdin:open%20sesame@");
+    let mut source = EventSource::post(&with_credentials)
+        .reconnect(Reconnect::Never)
+        .build()
+        .unwrap();
+    let items = collect(&mut source, 10).await;
+    let Ok(SseItem::Open { url, .. }) = &items[0] else {
+        panic!("{items:?}")
+    };
+    assert_eq!(url.as_str(), server.url("/s"), "no credentials in the URL");
+    assert_eq!(datas(&items), ["hi"]);
+    let mut empty = EventSource::post(server.url("/s"))
+        .body("")
+        .header("authorization", "Bearer mine")
+        .reconnect(Reconnect::Never)
+        .build()
+        .unwrap();
+    collect(&mut empty, 10).await;
+    let mut get = EventSource::get(server.url("/s"))
+        .reconnect(Reconnect::Never)
+        .build()
+        .unwrap();
+    collect(&mut get, 10).await;
+
+    let seen = log.all();
+    // "Aladdin:open sesame", RFC 7617's example.
+    assert_eq!(
+        seen[0].header("authorization"),
+        Some("Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==")
+    );
+    assert_eq!(seen[0].header("content-length"), Some("0"));
+    assert_eq!(seen[1].header("authorization"), Some("Bearer mine"));
+    assert_eq!(seen[1].header("content-length"), Some("0"));
+    assert_eq!(seen[2].header("content-length"), None, "a GET has no body");
+    assert_eq!(seen[2].header("authorization"), None);
+}
+
+#[tokio::test]
 async fn one_byte_per_write() {
     let app = Router::new().route(
         "/drip",

@@ -432,6 +432,7 @@ impl EventSourceBuilder {
         if !matches!(parts.url.scheme(), "http" | "https") {
             return Err(Error::builder(format!("not an HTTP URL: {}", parts.url)));
         }
+        parts.take_url_credentials();
         let mut config = self.config;
         if config.resume.last_event_id.is_empty() {
             // A Last-Event-ID header given by hand is the initial id: the session

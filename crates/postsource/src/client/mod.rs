@@ -459,9 +459,14 @@ impl EventSource {
             }
         }
         let headers = response.headers().clone();
+        // All of them, joined as fetch's `Headers.get` joins them (see `is_event_stream`).
         let content_type = headers
-            .get(http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok());
+            .get_all(http::header::CONTENT_TYPE)
+            .iter()
+            .map(|v| v.to_str().ok())
+            .collect::<Option<Vec<_>>>()
+            .filter(|values| !values.is_empty())
+            .map(|values| values.join(", "));
         let retry_after = headers
             .get(http::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
@@ -470,7 +475,7 @@ impl EventSource {
         self.url = Some(self.other_url(&url));
         match self
             .session
-            .on_response(now, status.as_u16(), content_type, retry_after)
+            .on_response(now, status.as_u16(), content_type.as_deref(), retry_after)
         {
             Verdict::Open => {
                 tracing::debug!(%url, "postsource: open");

@@ -69,8 +69,51 @@ impl Parts {
         headers
             .entry(header::CACHE_CONTROL)
             .or_insert(HeaderValue::from_static("no-cache"));
+        // As fetch sends it (and RFC 9110 §8.6 asks): hyper leaves a zero length out,
+        // and some servers answer a POST without `Content-Length` with 411.
+        let empty = match &self.body {
+            Some(body) => body.is_empty(),
+            None => matches!(self.method, Method::POST | Method::PUT),
+        };
+        if empty {
+            headers
+                .entry(header::CONTENT_LENGTH)
+                .or_insert(HeaderValue::from_static("0"));
+        }
         *req.body_mut() = self.body.clone().map(reqwest::Body::from);
         req
+    }
+
+    /// Credentials in the URL (`http://user:pass@host/`) become `Authorization:
+    /// Basic`, as curl and reqwest's own builder send them, unless the headers set
+    /// `Authorization` already. The URL keeps no credentials, so no `open` line,
+    /// error or log shows the password.
+    pub fn take_url_credentials(&mut self) {
+        use base64::Engine as _;
+        use percent_encoding::percent_decode_str;
+
+        if self.url.username().is_empty() && self.url.password().is_none() {
+            return;
+        }
+        let user = percent_decode_str(self.url.username()).collect::<Vec<u8>>();
+        let password = self
+            .url
+            .password()
+            .map(|p| percent_decode_str(p).collect::<Vec<u8>>());
+        // An http(s) URL with credentials has a host, so both calls succeed.
+        let _ = self.url.set_username("");
+        let _ = self.url.set_password(None);
+        if self.headers.contains_key(header::AUTHORIZATION) {
+            return;
+        }
+        let mut pair = user;
+        pair.push(b':');
+        pair.extend(password.unwrap_or_default());
+        let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
+        if let Ok(mut value) = HeaderValue::try_from(format!("Basic {encoded}")) {
+            value.set_sensitive(true);
+            self.headers.insert(header::AUTHORIZATION, value);
+        }
     }
 
     /// The request for a reconnection, before the user's hook.

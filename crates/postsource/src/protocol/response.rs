@@ -33,12 +33,58 @@ pub fn check_response(status: u16, content_type: Option<&str>, retry_unavailable
     }
 }
 
-/// The MIME type essence is `text/event-stream`, in any case, with any parameters.
+/// Whether a `Content-Type` is `text/event-stream` (any case, any parameters), read
+/// as Fetch's "extract a MIME type" reads it: the header's values joined with ", "
+/// (as `Headers.get` gives them), of which the last that parses as a MIME type
+/// counts, `*/*` aside. So a server that sends `Content-Type` twice is judged by the
+/// second, as a browser judges it.
 pub fn is_event_stream(content_type: &str) -> bool {
-    let essence = content_type.split(';').next().unwrap_or("");
-    essence
-        .trim_matches(|c: char| c.is_ascii_whitespace())
-        .eq_ignore_ascii_case("text/event-stream")
+    split_values(content_type)
+        .filter_map(mime_essence)
+        .filter(|essence| *essence != "*/*")
+        .last()
+        .is_some_and(|essence| essence.eq_ignore_ascii_case("text/event-stream"))
+}
+
+/// A header value split at the commas outside quoted strings (Fetch's "get,
+/// decode, and split").
+fn split_values(value: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(value);
+    core::iter::from_fn(move || {
+        let text = rest?;
+        let (mut quoted, mut escaped) = (false, false);
+        for (at, c) in text.char_indices() {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' if quoted => escaped = true,
+                '"' => quoted = !quoted,
+                ',' if !quoted => {
+                    rest = Some(&text[at + 1..]);
+                    return Some(&text[..at]);
+                }
+                _ => {}
+            }
+        }
+        rest = None;
+        Some(text)
+    })
+}
+
+/// The `type/subtype` of a MIME type, when `value` parses as one (WHATWG MIME
+/// Sniffing, "parse a MIME type": both parts non-empty HTTP tokens, whitespace
+/// around them allowed, parameters after `;` not looked at).
+fn mime_essence(value: &str) -> Option<&str> {
+    let http_space = |c: char| matches!(c, ' ' | '\t' | '\r' | '\n');
+    let value = value.trim_matches(http_space);
+    let (kind, rest) = value.split_once('/')?;
+    let subtype = rest.split(';').next()?.trim_end_matches(http_space);
+    let token = |part: &str| {
+        !part.is_empty()
+            && part
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    };
+    (token(kind) && token(subtype)).then(|| &value[..kind.len() + 1 + subtype.len()])
 }
 
 /// GET, HEAD, PUT, DELETE and OPTIONS (and TRACE): sending them twice has the
@@ -68,6 +114,18 @@ mod tests {
         assert!(!is_event_stream("text/event-streams"));
         assert!(!is_event_stream("application/json"));
         assert!(!is_event_stream(""));
+        assert!(!is_event_stream("text /event-stream"));
+        assert!(!is_event_stream("text/event-stream/x"));
+        // Sent twice (joined with ", "): the last MIME type that parses counts.
+        assert!(is_event_stream("text/plain, text/event-stream"));
+        assert!(!is_event_stream("text/event-stream, text/plain"));
+        assert!(is_event_stream("text/event-stream, */*"));
+        assert!(is_event_stream("text/event-stream, nonsense"));
+        // A comma inside a quoted parameter does not split.
+        assert!(is_event_stream(r#"text/event-stream; x="a, text/plain""#));
+        assert!(!is_event_stream(
+            r#"text/plain; x="a, \" text/event-stream""#
+        ));
     }
 
     #[test]
