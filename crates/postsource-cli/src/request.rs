@@ -59,6 +59,16 @@ impl Spec {
         self.headers.iter().any(|(n, _)| n.as_str() == name)
     }
 
+    /// The URL to show (`-v`, the status line, `--record`): without the password of
+    /// `http://user:password@host/`, which goes as `Authorization: Basic`.
+    pub fn shown_url(&self) -> Url {
+        let mut url = self.url.clone();
+        if url.password().is_some() {
+            let _ = url.set_password(None);
+        }
+        url
+    }
+
     /// The headers postsource sends on the first request, for `--verbose`.
     pub fn shown_headers(&self) -> Vec<(String, String)> {
         let mut shown = Vec::new();
@@ -125,7 +135,7 @@ pub fn from_args(args: &ClientArgs) -> Result<Spec, UsageError> {
         (None, None) => (None, false),
     };
     let method = match &args.method {
-        Some(m) => Method::from_bytes(m.as_bytes())
+        Some(m) => Method::from_bytes(normalize_method(m).as_bytes())
             .map_err(|_| UsageError(format!("-X {m:?}: not a valid HTTP method")))?,
         None if body.is_some() => Method::POST,
         None => Method::GET,
@@ -199,6 +209,20 @@ fn body_arg(option: &str, arg: &str) -> Result<Body, UsageError> {
     }
 }
 
+/// Fetch's method normalization: the six methods it knows are sent in upper case
+/// however they are typed (`-X get` is GET, and is reconnected as GET); any other is
+/// sent as given (methods are case-sensitive: `patch` is not PATCH).
+fn normalize_method(method: &str) -> std::borrow::Cow<'_, str> {
+    const KNOWN: [&str; 6] = ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"];
+    match KNOWN
+        .iter()
+        .find(|known| known.eq_ignore_ascii_case(method))
+    {
+        Some(known) => (*known).into(),
+        None => method.into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,5 +245,13 @@ mod tests {
         assert!(parse_url("ftp://x/").is_err());
         assert!(parse_url("not a url").is_err());
         assert!(parse_url("127.0.0.1:8080").is_err());
+    }
+
+    #[test]
+    fn methods_fetch_knows_are_upper_cased() {
+        assert_eq!(normalize_method("get"), "GET");
+        assert_eq!(normalize_method("Post"), "POST");
+        assert_eq!(normalize_method("patch"), "patch");
+        assert_eq!(normalize_method("PROPFIND"), "PROPFIND");
     }
 }

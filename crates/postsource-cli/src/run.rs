@@ -221,10 +221,13 @@ pub async fn run(
     interrupt: &mut Interrupt,
 ) -> i32 {
     let start = Instant::now();
-    let status = settings
-        .output
-        .status_line
-        .then(|| StatusLine::new(spec.url.as_str(), start, settings.output.status_styled));
+    let status = settings.output.status_line.then(|| {
+        StatusLine::new(
+            spec.shown_url().as_str(),
+            start,
+            settings.output.status_styled,
+        )
+    });
     let mut sinks = Sinks {
         sinks: vec![output::for_mode(
             settings.mode,
@@ -237,13 +240,13 @@ pub async fn run(
         let verbose = Verbose::new(status.clone(), args.resume_with_get);
         verbose.request(
             spec.method.as_str(),
-            spec.url.as_str(),
+            spec.shown_url().as_str(),
             &spec.shown_headers(),
         );
         sinks.sinks.push(Box::new(verbose));
     }
     if let Some(path) = &args.record {
-        match Recorder::create(path, spec.method.as_str(), spec.url.as_str(), start) {
+        match Recorder::create(path, spec.method.as_str(), spec.shown_url().as_str(), start) {
             Ok(recorder) => sinks.sinks.push(Box::new(recorder)),
             Err(e) => {
                 eprintln!("postsource: --record {}: {e}", path.display());
