@@ -58,7 +58,10 @@ pub async fn run(demo: DemoArgs, interrupt: &mut Interrupt) -> i32 {
         &url,
     ];
     eprintln!("postsource demo: simulated LLM at {url}");
-    eprintln!("postsource demo: postsource --json '{body}' --until-data '[DONE]' {url}\n");
+    eprintln!(
+        "postsource demo: postsource --json {} --until-data '[DONE]' {url}\n",
+        shell_quote(&body)
+    );
     let cli = Cli::parse_from(argv);
     let code = match request::from_args(&cli.client) {
         Ok(spec) => {
@@ -72,4 +75,26 @@ pub async fn run(demo: DemoArgs, interrupt: &mut Interrupt) -> i32 {
     };
     server.shutdown(Duration::from_secs(1)).await;
     code
+}
+
+/// `text` in single quotes for a POSIX shell, so that the command printed can be
+/// pasted as it is: each `'` in it becomes `'\''`.
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_quote;
+
+    #[test]
+    fn the_quoted_text_comes_back_whole_from_a_shell() {
+        let text = r#"{"content":"it's a 'test' \ $HOME `x` "q""}"#;
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("printf %s {}", shell_quote(text)))
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), text);
+    }
 }
