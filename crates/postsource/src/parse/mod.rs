@@ -224,7 +224,9 @@ impl Parser {
     }
 
     /// The largest event data accepted, in bytes (default [`DEFAULT_MAX_EVENT_SIZE`]).
-    /// Larger events are [`ParseError::EventTooLarge`].
+    /// Larger events are [`ParseError::EventTooLarge`]. The bytes are counted as they
+    /// arrive, before invalid UTF-8 is replaced: a U+FFFD that stands for one bad byte
+    /// counts as one (the data handed out is at most three times the limit).
     pub fn with_max_event_size(mut self, bytes: usize) -> Self {
         self.limits.max_event_size = bytes;
         self
