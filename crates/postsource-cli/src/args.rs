@@ -198,7 +198,8 @@ pub struct ClientArgs {
     /// No bytes for this long: the connection is dropped (and reconnected per policy).
     #[arg(long, value_name = "SECS", value_parser = parse_secs, help_heading = "Limits and timeouts")]
     pub idle_timeout: Option<Duration>,
-    /// Largest event data accepted, in bytes; a larger event is an error (too_large).
+    /// Largest event data accepted, in bytes (default 16 MiB); a larger event is an error
+    /// (too_large), as soon as a data: line takes it over.
     #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..), help_heading = "Limits and timeouts")]
     pub max_event_size: Option<u64>,
 
@@ -244,7 +245,9 @@ pub struct ClientArgs {
 /// The endpoints of `postsource serve`, shown in `serve --help` and at `GET /`.
 pub const SERVE_ENDPOINTS: &str = "\
 Endpoints (every one answers CORS preflights; idle streams get a `: keep-alive`
-comment line, without a blank line, so no client sees an empty event):
+comment line, without a blank line, so no client sees an empty event, and only
+where a line has ended; request bodies are read up to 32 MiB, a larger one is 413
+in the endpoint's own error shape):
   ANY  /echo                      the request streamed back: events `method`, `url`,
                                   one `header` per header, `body`, then `request` (all
                                   of it as JSON); then the stream ends
@@ -272,7 +275,9 @@ comment line, without a blank line, so no client sees an empty event):
                                   stream: a message JSON. Errors Anthropic-shaped.
        ?error_after=N             on all three: the API's own in-stream error after N
                                   tokens, then the end (chat: the error chunk has no
-                                  id, so a client that resumes gets the rest)
+                                  id, so a client that resumes gets the rest); a bad
+                                  ?pace_ms= or ?error_after=, or a method other than
+                                  POST (405), is refused in the API's error shape
   GET  /v1/models                 the simulated model's listing, read by the OpenAI
                                   and the Anthropic SDKs; /v1/models/{id} the model
   POST /mcp                       a Model Context Protocol server (Streamable HTTP,
@@ -298,19 +303,23 @@ comment line, without a blank line, so no client sees an empty event):
                                   at the recorded request's path when that is free);
                                   resumes after Last-Event-ID (204 when nothing follows)
 Test endpoints, for client conformance:
-  ANY  /test/status/{code}        that status with a JSON error body (none for 204, 304)
+  ANY  /test/status/{code}        that status (200-999) with a JSON error body (none
+                                  for 204, 205, 304)
   ANY  /test/no-content           204 No Content
   ANY  /test/content-type?type=T  200 with content type T (default text/plain)
   ANY  /test/redirect?to=/echo&status=307   a redirect (307/308 keep method and body)
   ANY  /test/drip?delay_ms=5      three events written one byte per write (CRLF, CR,
                                   a comment, multi-byte UTF-8, ids)
   ANY  /test/close-mid-event      event id 1, then half an event, then EOF
-  ANY  /test/abort?events=2       N events (ids 1..N), then the connection is cut
+  ANY  /test/abort?events=2       N events (ids 1..N, N at most 100000), then the
+                                  connection is cut
   ANY  /test/large?bytes=100000   events `before`, one of that many bytes, `after`
-  ANY  /test/stall?events=1       N events, then silence (no keep-alive)
+  ANY  /test/stall?events=1       N events (at most 100000), then silence (no
+                                  keep-alive)
   ANY  /test/slow?delay_ms=2000   waits before the response headers, then one event
   ANY  /test/events               named events, multi-line and empty data, ids, an id
-                                  reset, a comment, retry:
+                                  reset, a comment, retry: (these two as blocks of
+                                  their own, on purpose: a spec client ignores them)
   GET  /                          this list, or the --web folder's index.html";
 
 /// `postsource serve`.
@@ -321,7 +330,8 @@ Test endpoints, for client conformance:
         The first line on stdout is `listening on http://127.0.0.1:PORT` (useful with \
         --port 0). One log line per request goes to stderr; a stream logs again when it \
         ends, saying whether it completed or the client disconnected (generation stops \
-        at once). Ctrl-C shuts down gracefully: open streams are ended, then the server exits.",
+        at once). Ctrl-C or SIGTERM shuts it down gracefully: open streams are ended, \
+        then the server exits.",
     after_long_help = SERVE_ENDPOINTS
 )]
 pub struct ServeArgs {

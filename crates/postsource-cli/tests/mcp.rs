@@ -513,3 +513,65 @@ fn a_cancelled_request_and_an_ended_session_stop_their_replies() {
         assert_eq!(resumed.0, 204);
     }
 }
+
+#[test]
+fn a_huge_pace_makes_a_reply_wait_and_never_panics() {
+    let mut serve = Serve::start(&[]);
+    let url = serve.url(&format!("/mcp?pace_ms={}", u64::MAX));
+    let (session, _) = open_session(&url, "2025-11-25");
+    let with_session = format!("mcp-session-id: {session}");
+    // Waits a client gives up on: the first progress is due at once, the second a
+    // pace later, the result of 10000 steps without progress 10000 paces later.
+    let waits_at = |url: &str, args: &[&str]| {
+        let base = ["-o", "jsonl", "--reconnect", "never", "--timeout", "1"];
+        let out = run(&[
+            &base[..],
+            &["-H", ACCEPT, "-H", &with_session],
+            args,
+            &[url],
+        ]
+        .concat());
+        let lines = out.lines();
+        assert_eq!(lines[lines.len() - 2]["kind"], "timeout", "{out:?}");
+        out
+    };
+    let waits = |args: &[&str]| waits_at(&url, args);
+    let out = waits(&["--json", &countdown(2, 1000)]);
+    let sent = messages(&out);
+    assert_eq!(sent.len(), 1, "{out:?}");
+    assert_eq!(sent[0]["params"]["progress"], 1);
+    assert_eq!(
+        out.events()[0]["id"],
+        "1-0",
+        "the priming event of stream 1"
+    );
+    let quiet = json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+                       "params": {"name": "countdown", "arguments": {"steps": 10000}}});
+    let out = waits(&["--json", &quiet.to_string()]);
+    assert!(messages(&out).is_empty(), "{out:?}");
+    let long = waits(&["--json", &countdown(4, 10000)]);
+    assert_eq!(long.events()[0]["id"], "3-0");
+    // Resuming near the end of that reply: its next message is 9999 paces away.
+    let out = waits(&["--last-event-id", "3-9999"]);
+    assert!(messages(&out).is_empty(), "{out:?}");
+    // The pace header takes the same path.
+    let header = format!("x-postsource-pace-ms: {}", u64::MAX);
+    let out = waits_at(
+        &serve.url("/mcp"),
+        &["-H", &header, "--json", &countdown(5, 2)],
+    );
+    assert_eq!(messages(&out).len(), 1, "{out:?}");
+    let (status, headers, _) = http("GET", &serve.url("/test/no-content?marker"), &[], "");
+    assert_eq!(status, 204);
+    let id = headers["x-request-id"].to_str().unwrap().to_owned();
+    serve
+        .log
+        .until(&format!("#{id} GET /test/no-content?marker"));
+    let panics: Vec<&String> = serve
+        .log
+        .seen
+        .iter()
+        .filter(|l| l.contains("panicked"))
+        .collect();
+    assert!(panics.is_empty(), "{panics:#?}");
+}

@@ -760,6 +760,30 @@ fn ctrl_c_shuts_the_server_down_gracefully() {
 }
 
 #[test]
+fn sigterm_shuts_the_server_down_gracefully_too() {
+    let mut serve = Serve::start(&[]);
+    let mut client = spawn(&[
+        "-o",
+        "jsonl",
+        "--reconnect",
+        "never",
+        &serve.url("/ticks?interval_ms=100"),
+    ]);
+    client.lines.until(r#""type":"event""#);
+    let pid = serve.child.id() as libc::pid_t;
+    // SAFETY: kill(2) on our own child's pid has no memory-safety preconditions.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let code = wait(&mut serve.child, DEADLINE).expect("serve exits after SIGTERM");
+    assert_eq!(code, Some(0), "not killed by the signal");
+    // The open stream was ended at an event boundary, not cut mid-chunk.
+    let out = finish(client.child, DEADLINE);
+    assert_eq!(out.code, Some(0));
+    let last = client.lines.rest().pop().unwrap();
+    assert_eq!(last, r#"{"type":"close","reason":"eof"}"#);
+    serve.log.until("shutting down");
+}
+
+#[test]
 fn demo_streams_a_simulated_llm_answer_and_exits_0() {
     let start = Instant::now();
     let out = run(&["demo", "--pace-ms", "5"]);

@@ -16,16 +16,19 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Extension, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use postsource::encode::Message;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::body::Unread;
 use super::model::{self, Answer, BadBody, MODEL, Streaming, Turn};
 use super::sse::{self, Out};
+use super::testing::BadParam;
 use super::{App, ReqInfo};
 
 #[derive(Deserialize)]
@@ -45,12 +48,43 @@ struct StreamOptions {
     include_usage: bool,
 }
 
+/// OpenAI's error for a request it refuses, naming the parameter at fault; `code`
+/// is a string or null, never a number.
+fn openai_error(
+    status: StatusCode,
+    message: &str,
+    param: Option<&str>,
+    code: Option<&str>,
+) -> Response {
+    let body = json!({
+        "error": {"message": message, "type": "invalid_request_error", "param": param, "code": code}
+    });
+    (status, axum::Json(body)).into_response()
+}
+
 /// OpenAI's 400 for a request it refuses, naming the parameter at fault.
 pub(crate) fn invalid_request(message: &str, param: Option<&str>) -> Response {
-    let body = json!({
-        "error": {"message": message, "type": "invalid_request_error", "param": param, "code": null}
-    });
-    (StatusCode::BAD_REQUEST, axum::Json(body)).into_response()
+    openai_error(StatusCode::BAD_REQUEST, message, param, None)
+}
+
+/// OpenAI's 400 for a postsource query parameter (`?pace_ms=`) that did not parse.
+pub(crate) fn bad_param(bad: &BadParam) -> Response {
+    invalid_request(bad.message(), Some(bad.key()))
+}
+
+/// OpenAI's error for a body that was not read (413 when too large).
+pub(crate) fn unread_body(unread: Unread) -> Response {
+    let code = unread.too_large().then_some("request_too_large");
+    openai_error(unread.status, &unread.message, None, code)
+}
+
+/// OpenAI's 405 for a method other than POST, with `Allow`.
+pub(crate) async fn wrong_method(method: Method, uri: Uri) -> Response {
+    let message = format!("Invalid method for URL ({method} {})", uri.path());
+    let mut response = openai_error(StatusCode::METHOD_NOT_ALLOWED, &message, None, None);
+    let allow = HeaderValue::from_static("POST");
+    response.headers_mut().insert(header::ALLOW, allow);
+    response
 }
 
 /// OpenAI's 400 for a request body that could not be read.
@@ -71,8 +105,12 @@ pub(crate) async fn completions(
     Extension(info): Extension<ReqInfo>,
     Query(q): Query<HashMap<String, String>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => return unread_body(rejection.into()),
+    };
     let request: ChatRequest = match model::read_body(&body) {
         Ok(r) => r,
         Err(bad) => return bad_body(bad),
@@ -86,9 +124,24 @@ pub(crate) async fn completions(
             Some("messages"),
         );
     }
+    // As the API: a limit, when given, is at least 1.
+    for (param, limit) in [
+        ("max_tokens", request.max_tokens),
+        ("max_completion_tokens", request.max_completion_tokens),
+    ] {
+        if limit == Some(0) {
+            return invalid_request(
+                &format!(
+                    "Invalid '{param}': integer below minimum value. \
+                     Expected a value >= 1, but got 0 instead."
+                ),
+                Some(param),
+            );
+        }
+    }
     let Streaming { pace, error_after } = match Streaming::of(&app, &headers, &q) {
         Ok(streaming) => streaming,
-        Err(bad) => return bad.into_response(),
+        Err(bad) => return bad_param(&bad),
     };
     let answer = Answer::to(
         &messages,
@@ -158,11 +211,10 @@ pub(crate) async fn completions(
     let mut data: Vec<String> = payloads.iter().map(Value::to_string).collect();
     data.push("[DONE]".to_owned());
 
-    let resume_after: Option<usize> = headers
-        .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse().ok());
-    let start = resume_after.map_or(0, |i| i + 1);
+    // Past the end (however large the id): 204 below.
+    let start = sse::last_event_number(&headers).map_or(0, |i| {
+        usize::try_from(i.saturating_add(1)).unwrap_or(usize::MAX)
+    });
     if start >= data.len() {
         return StatusCode::NO_CONTENT.into_response();
     }

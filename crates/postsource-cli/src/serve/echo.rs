@@ -7,6 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, Method, Uri};
 use axum::response::Response;
@@ -14,7 +15,9 @@ use bytes::Bytes;
 use postsource::encode::Message;
 use serde_json::json;
 
+use super::body::Unread;
 use super::sse::{self, Out};
+use super::testing::json_error;
 use super::{App, ReqInfo};
 
 /// `ANY /echo`
@@ -24,8 +27,15 @@ pub(crate) async fn echo(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => {
+            let unread = Unread::from(rejection);
+            return json_error(unread.status, &unread.message);
+        }
+    };
     let body = String::from_utf8_lossy(&body).into_owned();
     let target = uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
     let mut out = vec![

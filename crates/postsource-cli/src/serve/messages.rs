@@ -15,13 +15,15 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Extension, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::body::Unread;
 use super::model::{self, Answer, BadBody, Streaming, Turn};
 use super::sse;
 use super::{App, ReqInfo};
@@ -37,11 +39,28 @@ struct MessagesRequest {
     stream: bool,
 }
 
+/// Anthropic's error shape, with its `type` for the status.
+fn anthropic_error(status: StatusCode, kind: &str, message: &str) -> Response {
+    let body = json!({"type": "error", "error": {"type": kind, "message": message}});
+    (status, axum::Json(body)).into_response()
+}
+
 /// Anthropic's 400 for a request it refuses.
 fn invalid(message: &str) -> Response {
-    let body =
-        json!({"type": "error", "error": {"type": "invalid_request_error", "message": message}});
-    (StatusCode::BAD_REQUEST, axum::Json(body)).into_response()
+    anthropic_error(StatusCode::BAD_REQUEST, "invalid_request_error", message)
+}
+
+/// Anthropic's 405 for a method other than POST, with `Allow`.
+pub(crate) async fn wrong_method(method: Method) -> Response {
+    let message = format!("Method Not Allowed: {method} /v1/messages (use POST)");
+    let mut response = anthropic_error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "invalid_request_error",
+        &message,
+    );
+    let allow = HeaderValue::from_static("POST");
+    response.headers_mut().insert(header::ALLOW, allow);
+    response
 }
 
 /// `POST /v1/messages` (`?pace_ms=` or `x-postsource-pace-ms` override the pace)
@@ -50,8 +69,19 @@ pub(crate) async fn messages(
     Extension(info): Extension<ReqInfo>,
     Query(q): Query<HashMap<String, String>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => {
+            let unread = Unread::from(rejection);
+            let kind = match unread.too_large() {
+                true => "request_too_large",
+                false => "invalid_request_error",
+            };
+            return anthropic_error(unread.status, kind, &unread.message);
+        }
+    };
     let request: MessagesRequest = match model::read_body(&body) {
         Ok(r) => r,
         Err(BadBody { field, reason }) => {
@@ -77,7 +107,7 @@ pub(crate) async fn messages(
     }
     let Streaming { pace, error_after } = match Streaming::of(&app, &headers, &q) {
         Ok(streaming) => streaming,
-        Err(bad) => return bad.into_response(),
+        Err(bad) => return invalid(bad.message()),
     };
     let answer = Answer::to(&turns, &request.system, Some(max_tokens as u64));
     let stop_reason = if answer.truncated {

@@ -6,10 +6,12 @@
 //! OpenAI's two APIs and Anthropic's; `mcp`, a Model Context Protocol server; `ticks`,
 //! `replay`, `testing`); `sse` is the one place that turns a stream of
 //! encoded events into a response, so keep-alive comments, shutdown and the "client
-//! went away" log line behave the same on every endpoint. The server is also started
-//! in-process by `postsource demo` and by the tests, which is why [`start`] returns a
-//! handle instead of blocking.
+//! went away" log line behave the same on every endpoint; `body` bounds request
+//! bodies, and `signals` catches the signals that stop the server. The server is
+//! also started in-process by `postsource demo` and by the tests, which is why
+//! [`start`] returns a handle instead of blocking.
 
+mod body;
 mod chat;
 mod echo;
 mod mcp;
@@ -17,6 +19,7 @@ mod messages;
 mod model;
 mod replay;
 mod responses;
+mod signals;
 mod sse;
 mod testing;
 mod ticks;
@@ -28,7 +31,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -165,9 +168,18 @@ fn router(app: Arc<App>, replay: Option<&Recording>, web: Option<&PathBuf>) -> R
     let mut router = Router::new()
         .route("/echo", any(echo::echo))
         .route("/ticks", any(ticks::ticks))
-        .route("/v1/chat/completions", post(chat::completions))
-        .route("/v1/messages", post(messages::messages))
-        .route("/v1/responses", post(responses::responses))
+        .route(
+            "/v1/chat/completions",
+            post(chat::completions).fallback(chat::wrong_method),
+        )
+        .route(
+            "/v1/messages",
+            post(messages::messages).fallback(messages::wrong_method),
+        )
+        .route(
+            "/v1/responses",
+            post(responses::responses).fallback(chat::wrong_method),
+        )
         .route("/v1/models", get(model::models))
         .route("/v1/models/{id}", get(model::model))
         .route("/mcp", any(mcp::mcp))
@@ -203,6 +215,7 @@ fn router(app: Arc<App>, replay: Option<&Recording>, web: Option<&PathBuf>) -> R
         }),
     };
     router
+        .layer(DefaultBodyLimit::max(body::MAX_BODY))
         .layer(middleware::from_fn_with_state(app.clone(), log_requests))
         .layer(cors())
         .with_state(app)
@@ -274,8 +287,15 @@ async fn index() -> impl IntoResponse {
     )
 }
 
-/// `postsource serve`: listen, print the address, run until Ctrl-C.
+/// `postsource serve`: listen, print the address, run until Ctrl-C or SIGTERM.
 pub async fn run(config: Config) -> i32 {
+    let mut stop = match signals::Stop::listen() {
+        Ok(stop) => stop,
+        Err(e) => {
+            eprintln!("postsource serve: cannot watch for signals: {e}");
+            return 1;
+        }
+    };
     let server = match start(config).await {
         Ok(server) => server,
         Err(e) => {
@@ -294,13 +314,13 @@ pub async fn run(config: Config) -> i32 {
         "postsource serve: endpoints on http://{0}: /echo /ticks /v1/chat/completions /v1/responses /v1/messages /mcp /replay /test/... (Ctrl-C to stop)",
         server.addr
     );
-    if tokio::signal::ctrl_c().await.is_err() {
+    if stop.next().await.is_none() {
         return 1;
     }
     eprintln!("postsource serve: shutting down");
-    // A second Ctrl-C while draining quits at once.
+    // A second signal while draining quits at once, as that signal would.
     tokio::select! {
         () = server.shutdown(Duration::from_secs(3)) => 0,
-        _ = tokio::signal::ctrl_c() => 130,
+        Some(code) = stop.next() => code,
     }
 }

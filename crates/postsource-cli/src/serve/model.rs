@@ -144,7 +144,8 @@ impl Streaming {
             .get("x-postsource-pace-ms")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse().ok());
-        let default = from_header.unwrap_or(app.pace.as_millis() as u64);
+        let default =
+            from_header.unwrap_or(u64::try_from(app.pace.as_millis()).unwrap_or(u64::MAX));
         let pace = Duration::from_millis(parse_param(query, "pace_ms", default)?);
         let error_after = parse_param(query, "error_after", usize::MAX)?;
         Ok(Streaming {

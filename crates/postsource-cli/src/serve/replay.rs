@@ -65,7 +65,8 @@ pub(crate) async fn replay(
         let delay = if app.speed == 0.0 {
             Duration::ZERO
         } else {
-            Duration::from_secs_f64(gap as f64 / 1000.0 / app.speed)
+            // A tiny speed makes a gap longer than any Duration: wait "forever".
+            Duration::try_from_secs_f64(gap as f64 / 1000.0 / app.speed).unwrap_or(Duration::MAX)
         };
         let out = match entry {
             Entry::Event { event, data, id } => {
@@ -88,11 +89,11 @@ pub(crate) async fn replay(
             Entry::Comment(text) => Out::Meta(sse::comment_line(text)),
             Entry::Retry(ms) => {
                 pending_retry = Some(*ms);
-                carried += delay;
+                carried = carried.saturating_add(delay);
                 continue;
             }
         };
-        items.push((delay + std::mem::take(&mut carried), out));
+        items.push((delay.saturating_add(std::mem::take(&mut carried)), out));
     }
     if let Some(ms) = pending_retry {
         items.push((Duration::ZERO, Out::Meta(encode::retry(ms))));

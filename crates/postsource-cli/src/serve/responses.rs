@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Extension, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
@@ -21,7 +22,7 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::chat::{bad_body, invalid_request};
+use super::chat::{bad_body, bad_param, invalid_request, unread_body};
 use super::model::{self, Answer, MODEL, Streaming, Turn};
 use super::sse;
 use super::{App, ReqInfo};
@@ -64,8 +65,12 @@ pub(crate) async fn responses(
     Extension(info): Extension<ReqInfo>,
     Query(q): Query<HashMap<String, String>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => return unread_body(rejection.into()),
+    };
     let request: ResponsesRequest = match model::read_body(&body) {
         Ok(r) => r,
         Err(bad) => return bad_body(bad),
@@ -90,7 +95,7 @@ pub(crate) async fn responses(
     }
     let Streaming { pace, error_after } = match Streaming::of(&app, &headers, &q) {
         Ok(streaming) => streaming,
-        Err(bad) => return bad.into_response(),
+        Err(bad) => return bad_param(&bad),
     };
     let answer = Answer::to(&turns, &request.instructions, request.max_output_tokens);
     let answer_id = model::answer_id(&body);

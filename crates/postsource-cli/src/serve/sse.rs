@@ -9,7 +9,11 @@
 //! `retry: n\n\n`): a spec parser ignores such a block, but the decoder shared by
 //! the openai SDK and httpx-sse turns a blank line into an empty event once an id or
 //! a retry has been seen, and then fails on `json.loads("")`. So a comment is a lone
-//! line between events, and `retry:` rides on the next event.
+//! line between events, and `retry:` rides on the next event. (`/test/events` breaks
+//! this on purpose: it is test material for spec parsers.)
+//! A keep-alive only goes where a line has ended — after a complete event or a chunk
+//! ending in LF — never after a partial line or a CR that a LF may follow (`/test/drip`
+//! writes one byte at a time): there, a comment would become part of a field.
 //! Generation is lazy (`futures` streams are only polled while hyper wants bytes), so
 //! when a client disconnects and hyper drops the body, the endpoint's stream is
 //! dropped with it and no further token is produced: cancellation is immediate.
@@ -20,7 +24,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use bytes::Bytes;
 use futures::stream::{self, BoxStream, Stream, StreamExt};
@@ -94,6 +98,8 @@ impl Drop for Log {
 pub(crate) struct SseBody {
     inner: Gen,
     keep_alive: Option<(Duration, Pin<Box<Sleep>>)>,
+    /// What was written so far ends where a comment line may go.
+    at_line_start: bool,
     shutdown: Pin<Box<WaitForCancellationFutureOwned>>,
     log: Log,
 }
@@ -116,9 +122,15 @@ impl Stream for SseBody {
                 Poll::Ready(Some(Ok(match out {
                     Out::Event(bytes) => {
                         this.log.events += 1;
+                        this.at_line_start = true;
                         bytes
                     }
-                    Out::Meta(bytes) => bytes,
+                    Out::Meta(bytes) => {
+                        if let Some(&last) = bytes.last() {
+                            this.at_line_start = last == b'\n';
+                        }
+                        bytes
+                    }
                 })))
             }
             Poll::Ready(Some(Err(e))) => {
@@ -134,7 +146,7 @@ impl Stream for SseBody {
                     Some((_, sleep)) => sleep.as_mut().poll(cx).is_ready(),
                     None => false,
                 };
-                if idle {
+                if idle && this.at_line_start {
                     this.reset_keep_alive();
                     Poll::Ready(Some(Ok(comment_line("keep-alive"))))
                 } else {
@@ -148,7 +160,11 @@ impl Stream for SseBody {
 impl SseBody {
     fn reset_keep_alive(&mut self) {
         if let Some((period, sleep)) = &mut self.keep_alive {
-            sleep.as_mut().reset(tokio::time::Instant::now() + *period);
+            match tokio::time::Instant::now().checked_add(*period) {
+                Some(due) => sleep.as_mut().reset(due),
+                // A period past the clock's end: never idle for that long.
+                None => self.keep_alive = None,
+            }
         }
     }
 }
@@ -169,6 +185,7 @@ fn build(app: &Arc<App>, info: ReqInfo, inner: Gen, keep_alive: Option<Duration>
         keep_alive: keep_alive
             .filter(|d| !d.is_zero())
             .map(|d| (d, Box::pin(tokio::time::sleep(d)))),
+        at_line_start: true,
         shutdown: Box::pin(app.shutdown.clone().cancelled_owned()),
         log: Log {
             app: app.clone(),
@@ -202,4 +219,14 @@ pub(crate) fn comment_line(text: &str) -> Bytes {
 pub(crate) fn event(msg: postsource::encode::Message<'_>) -> Bytes {
     msg.to_bytes()
         .expect("serve endpoints only encode well-formed fields")
+}
+
+/// A numeric `Last-Event-ID` (the endpoints whose ids count up): `None` when absent
+/// or not a number. A number too large for `u64` is `u64::MAX`, past every end.
+pub(crate) fn last_event_number(headers: &HeaderMap) -> Option<u64> {
+    let id = headers.get("last-event-id")?.to_str().ok()?.trim();
+    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(id.parse().unwrap_or(u64::MAX))
 }

@@ -32,18 +32,26 @@ pub(crate) fn json_error(status: StatusCode, message: &str) -> Response {
 }
 
 /// A query parameter that did not parse; answers 400 naming it.
-pub(crate) struct BadParam(String);
+pub(crate) struct BadParam {
+    key: String,
+    message: String,
+}
 
 impl BadParam {
     /// What is wrong, for endpoints that answer in an error shape of their own.
     pub(crate) fn message(&self) -> &str {
-        &self.0
+        &self.message
+    }
+
+    /// The parameter at fault.
+    pub(crate) fn key(&self) -> &str {
+        &self.key
     }
 }
 
 impl IntoResponse for BadParam {
     fn into_response(self) -> Response {
-        json_error(StatusCode::BAD_REQUEST, &self.0)
+        json_error(StatusCode::BAD_REQUEST, &self.message)
     }
 }
 
@@ -55,9 +63,10 @@ pub(crate) fn parse_param<T: FromStr>(
 ) -> Result<T, BadParam> {
     match q.get(key) {
         None => Ok(default),
-        Some(v) => v
-            .parse()
-            .map_err(|_| BadParam(format!("query parameter `{key}`: cannot parse {v:?}"))),
+        Some(v) => v.parse().map_err(|_| BadParam {
+            key: key.to_owned(),
+            message: format!("query parameter `{key}`: cannot parse {v:?}"),
+        }),
     }
 }
 
@@ -72,12 +81,25 @@ macro_rules! param {
 }
 pub(crate) use param;
 
-/// `ANY /test/status/{code}`: that status, with a JSON error body (none for 204/304).
-pub(crate) async fn status(Path(code): Path<u16>) -> Response {
-    let Ok(status) = StatusCode::from_u16(code) else {
-        return json_error(StatusCode::BAD_REQUEST, "status code must be 100-999");
+/// `ANY /test/status/{code}`: that status, with a JSON error body (none for 204, 205
+/// and 304, which may not have one). A 1xx is refused: it is never a final response,
+/// and hyper cannot send one as such.
+pub(crate) async fn status(Path(code): Path<String>) -> Response {
+    let status = code
+        .parse()
+        .ok()
+        .filter(|code| (200..=999).contains(code))
+        .and_then(|code| StatusCode::from_u16(code).ok());
+    let Some(status) = status else {
+        return json_error(StatusCode::BAD_REQUEST, "status code must be 200-999");
     };
-    if status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED {
+    if [
+        StatusCode::NO_CONTENT,
+        StatusCode::RESET_CONTENT,
+        StatusCode::NOT_MODIFIED,
+    ]
+    .contains(&status)
+    {
         return status.into_response();
     }
     let reason = status.canonical_reason().unwrap_or("unknown");
@@ -170,6 +192,21 @@ pub(crate) async fn close_mid_event(
     sse::response(&app, info, sse::paced(items))
 }
 
+/// The most events `/test/abort` and `/test/stall` send: plenty to test a client
+/// with; beyond it a request only makes the server busy.
+const MAX_EVENTS: u64 = 100_000;
+
+/// The `events` parameter, at most [`MAX_EVENTS`].
+fn event_count(q: &HashMap<String, String>, default: u64) -> Result<u64, BadParam> {
+    match parse_param(q, "events", default)? {
+        n if n <= MAX_EVENTS => Ok(n),
+        _ => Err(BadParam {
+            key: "events".to_owned(),
+            message: format!("query parameter `events`: at most {MAX_EVENTS}"),
+        }),
+    }
+}
+
 /// `ANY /test/abort?events=2`: that many events (ids 1..), then the connection is
 /// aborted without the end of the chunked body — a network error mid-stream.
 pub(crate) async fn abort(
@@ -177,17 +214,16 @@ pub(crate) async fn abort(
     Extension(info): Extension<ReqInfo>,
     Query(q): Params,
 ) -> Response {
-    let events: u64 = param!(q, "events", 2u64);
-    let items = (1..=events)
+    let events = match event_count(&q, 2) {
+        Ok(n) => n,
+        Err(bad) => return bad.into_response(),
+    };
+    // Made as they are sent, not all up front.
+    let events = stream::iter(1..=events)
         .map(|n| {
             let text = n.to_string();
-            (
-                Duration::ZERO,
-                Out::Event(sse::event(Message::new(&text).id(&text))),
-            )
+            Ok(Out::Event(sse::event(Message::new(&text).id(&text))))
         })
-        .collect();
-    let events = sse::paced(items)
         .chain(stream::once(async {
             tokio::time::sleep(Duration::from_millis(20)).await;
             Err(std::io::Error::other("aborted on purpose"))
@@ -232,14 +268,14 @@ pub(crate) async fn stall(
     Extension(info): Extension<ReqInfo>,
     Query(q): Params,
 ) -> Response {
-    let events: u64 = param!(q, "events", 1u64);
-    let items = (1..=events)
-        .map(|n| {
-            let text = n.to_string();
-            (Duration::ZERO, Out::Event(sse::event(Message::new(&text))))
-        })
-        .collect();
-    let events = sse::paced(items).chain(stream::pending()).boxed();
+    let events = match event_count(&q, 1) {
+        Ok(n) => n,
+        Err(bad) => return bad.into_response(),
+    };
+    let events = stream::iter(1..=events)
+        .map(|n| Ok(Out::Event(sse::event(Message::new(&n.to_string())))))
+        .chain(stream::pending())
+        .boxed();
     sse::response_without_keep_alive(&app, info, events)
 }
 
@@ -260,7 +296,9 @@ pub(crate) async fn slow(
 }
 
 /// `ANY /test/events`: a tour of the format — named events, multi-line and empty data,
-/// ids and an id reset, comments, `retry:` — then the end.
+/// ids and an id reset, comments, `retry:` — then the end. The `retry:` and the
+/// comment are blocks of their own on purpose, unlike on every other stream (see
+/// `sse`): a spec parser must dispatch nothing for them.
 pub(crate) async fn events(
     State(app): State<Arc<App>>,
     Extension(info): Extension<ReqInfo>,

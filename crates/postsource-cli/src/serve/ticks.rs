@@ -31,19 +31,16 @@ pub(crate) async fn ticks(
     let count = param!(q, "count", 0u64);
     let total = param!(q, "total", 0u64);
     let retry = param!(q, "retry", 2000u64);
-    let last: u64 = headers
-        .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0);
-    if total > 0 && last >= total {
-        return StatusCode::NO_CONTENT.into_response();
-    }
+    let last = sse::last_event_number(&headers).unwrap_or(0);
+    // No tick follows `total`, nor the largest id.
+    let first = match last.checked_add(1) {
+        Some(first) if total == 0 || first <= total => first,
+        _ => return StatusCode::NO_CONTENT.into_response(),
+    };
     let interval = Duration::from_millis(interval_ms);
-    let first = last + 1;
     // The first tick goes out at once so a client sees its resume point immediately.
-    let numbers = stream::iter(first..).take_while(move |n| {
-        let within_connection = count == 0 || *n < first + count;
+    let numbers = stream::iter(first..=u64::MAX).take_while(move |n| {
+        let within_connection = count == 0 || *n - first < count;
         let within_total = total == 0 || *n <= total;
         std::future::ready(within_connection && within_total)
     });

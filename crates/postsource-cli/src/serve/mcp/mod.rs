@@ -29,6 +29,7 @@ use std::ops::Range;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Extension, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
@@ -37,6 +38,7 @@ use futures::stream::{self, StreamExt};
 use postsource::encode::Message;
 use serde_json::{Value, json};
 
+use super::body::Unread;
 use super::model::Streaming;
 use super::sse::{self, Out};
 use super::testing::parse_param;
@@ -74,7 +76,7 @@ pub(crate) async fn mcp(
     Query(q): Query<HashMap<String, String>>,
     method: Method,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     if let Some(origin) = headers.get(header::ORIGIN)
         && !is_local_origin(origin)
@@ -95,7 +97,13 @@ pub(crate) async fn mcp(
         Err(bad) => return refuse(StatusCode::BAD_REQUEST, INVALID_REQUEST, bad.message()),
     };
     match method {
-        Method::POST => post(&app, info, &headers, &body, pace, abort_after),
+        Method::POST => match body {
+            Ok(body) => post(&app, info, &headers, &body, pace, abort_after),
+            Err(rejection) => {
+                let unread = Unread::from(rejection);
+                refuse(unread.status, INVALID_REQUEST, &unread.message)
+            }
+        },
         Method::GET => get(&app, info, &headers, abort_after),
         Method::DELETE => delete(&app, &headers),
         _ => {
@@ -379,7 +387,8 @@ fn stream_reply(
         let reply = reply.clone();
         async move {
             let (due, message) = reply.message(k);
-            tokio::time::sleep_until(reply.started + due).await;
+            // A wait, not an instant: `started + due` may be past the clock's end.
+            tokio::time::sleep(due.saturating_sub(reply.started.elapsed())).await;
             let id = format!("{stream}-{}", k + 1);
             Ok(Out::Event(sse::event(
                 Message::new(&message.to_string()).id(&id),

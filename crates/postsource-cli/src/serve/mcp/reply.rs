@@ -79,14 +79,20 @@ impl Reply {
                     "params": {"progressToken": token, "progress": k + 1, "total": steps,
                                "message": format!("step {}", k + 1)},
                 });
-                (self.pace * k as u32, progress)
+                (self.paces(k), progress)
             }
             ReplyBody::Countdown { steps, .. } => {
                 let text = format!("counted {steps}");
                 let done = json!({"result": tool_text(&text, false)});
-                (self.pace * (*steps as u32), response(done))
+                (self.paces(*steps), response(done))
             }
         }
+    }
+
+    /// `n` paces; saturating, as a pace may be as long as a client asks.
+    fn paces(&self, n: u64) -> Duration {
+        self.pace
+            .saturating_mul(u32::try_from(n).unwrap_or(u32::MAX))
     }
 }
 
@@ -190,6 +196,13 @@ mod tests {
         let quiet = countdown(None);
         assert_eq!(quiet.len(), 1);
         assert_eq!(quiet.message(0).0, pace * 3);
+        // The longest pace a query can ask for saturates instead of overflowing.
+        let body = ReplyBody::Countdown {
+            token: None,
+            steps: MAX_STEPS,
+        };
+        let slow = Reply::new(Duration::from_millis(u64::MAX), true, json!("r"), body);
+        assert_eq!(slow.message(0).0, Duration::MAX);
     }
 
     #[test]
