@@ -74,8 +74,12 @@ impl RedirectPolicy {
         let Some(location) = headers.get(header::LOCATION).and_then(|v| v.to_str().ok()) else {
             return Ok(None);
         };
-        let url_err =
-            |msg: String| Error::new(ErrorKind::Redirect, msg).with_url(Some(from.url.clone()));
+        // The redirect is the response received: its status goes with the error.
+        let url_err = |msg: String| {
+            Error::new(ErrorKind::Redirect, msg)
+                .with_url(Some(from.url.clone()))
+                .with_response(status, headers.clone(), None)
+        };
         if hops >= self.limit {
             return Err(url_err(format!("more than {} redirects", self.limit)));
         }
@@ -187,6 +191,7 @@ mod tests {
             .next(&post, StatusCode::SEE_OTHER, &location("/y"), 0)
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Redirect);
+        assert_eq!(err.status(), Some(StatusCode::SEE_OTHER), "{err}");
     }
 
     #[test]
@@ -207,6 +212,7 @@ mod tests {
             .next(&get, StatusCode::TEMPORARY_REDIRECT, &location("/z"), 2)
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Redirect);
+        assert_eq!(err.status(), Some(StatusCode::TEMPORARY_REDIRECT), "{err}");
         assert!(
             RedirectPolicy::none()
                 .next(&get, StatusCode::FOUND, &location("/z"), 0)
