@@ -285,6 +285,16 @@ impl Fields {
         }
     }
 
+    /// How long the value of a next `data` line may be within the event size limit.
+    #[inline(always)]
+    pub(super) fn data_room(&self, limits: &Limits) -> usize {
+        let used = match self.data {
+            Data::None => 0,
+            _ => self.data_len + 1,
+        };
+        limits.max_event_size.saturating_sub(used)
+    }
+
     /// Whether a `data` line whose value has (at least) `value_len` bytes takes the
     /// block's data over the limit. (Not when the block is being dropped: its data
     /// lines are ignored.)

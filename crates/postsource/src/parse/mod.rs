@@ -548,11 +548,19 @@ impl Parser {
             &self.fields,
             &self.limits,
         ) {
-            self.clear_partial();
-            self.skipping_line = true;
-            return Some(Err(self.fields.data_overflowed(&self.limits)));
+            return Some(Err(self.cut_held_data_line()));
         }
         None
+    }
+
+    /// The held `data:` line took its event over the size limit: the rest of the
+    /// line is skipped, and the event dropped.
+    #[cold]
+    #[inline(never)]
+    fn cut_held_data_line(&mut self) -> ParseError {
+        self.clear_partial();
+        self.skipping_line = true;
+        self.fields.data_overflowed(&self.limits)
     }
 
     fn clear_partial(&mut self) {
@@ -606,6 +614,7 @@ fn held_rest_is_utf8(
 /// skipped; a `data`, `event` or `id` line costs its event, and is reported. A
 /// `data` line that took the event over its size limit before it reached the line
 /// limit is reported as that (see `held_data_overflows`).
+#[cold]
 fn line_too_long(
     fields: &mut Fields,
     limits: &Limits,
@@ -645,12 +654,22 @@ fn data_value_len(head: &[u8], len: usize) -> Option<usize> {
 }
 
 /// Whether the line held in `partial`, grown to `len` bytes (and going on in a later
-/// chunk), is a `data:` line that has already taken its event over the size limit. It is then cut off
-/// there rather than held up to the line limit: what a line adds to the data only
-/// grows with it, so the event is lost whatever follows, and memory stays bounded by
-/// the (usually much smaller) event limit. The same line whole in one chunk is
-/// reported the same (see `line_too_long`), so chunking changes nothing.
+/// chunk), is a `data:` line that has already taken its event over the size limit.
+/// It is then cut off there rather than held up to the line limit: what a line adds
+/// to the data only grows with it, so the event is lost whatever follows, and memory
+/// stays bounded by the (usually much smaller) event limit. The same line whole in
+/// one chunk is reported the same (see `line_too_long`), so chunking changes nothing.
+#[inline(always)]
 fn held_data_overflows(partial: &[u8], len: usize, fields: &Fields, limits: &Limits) -> bool {
+    // The value is shorter than the line by `data:` at least: most lines are nowhere
+    // near the limit, and this is asked for every chunk of a long line.
+    len > fields.data_room(limits).saturating_add(5)
+        && held_data_line_overflows(partial, len, fields, limits)
+}
+
+#[cold]
+#[inline(never)]
+fn held_data_line_overflows(partial: &[u8], len: usize, fields: &Fields, limits: &Limits) -> bool {
     len <= limits.max_line_len
         && data_value_len(&partial[..partial.len().min(6)], len)
             .is_some_and(|value_len| fields.data_would_overflow(value_len, limits))
