@@ -39,52 +39,77 @@ pub fn check_response(status: u16, content_type: Option<&str>, retry_unavailable
 /// counts, `*/*` aside. So a server that sends `Content-Type` twice is judged by the
 /// second, as a browser judges it.
 pub fn is_event_stream(content_type: &str) -> bool {
-    split_values(content_type)
+    // Bytes, not `str` slicing: in the browser build a `str` slice would bring in the
+    // formatting of its char-boundary panic, kilobytes of wasm.
+    split_values(content_type.as_bytes())
         .filter_map(mime_essence)
-        .filter(|essence| *essence != "*/*")
+        .filter(|&(kind, subtype)| (kind, subtype) != (&b"*"[..], &b"*"[..]))
         .last()
-        .is_some_and(|essence| essence.eq_ignore_ascii_case("text/event-stream"))
+        .is_some_and(|(kind, subtype)| {
+            kind.eq_ignore_ascii_case(b"text") && subtype.eq_ignore_ascii_case(b"event-stream")
+        })
 }
 
 /// A header value split at the commas outside quoted strings (Fetch's "get,
 /// decode, and split").
-fn split_values(value: &str) -> impl Iterator<Item = &str> {
-    let mut rest = Some(value);
-    core::iter::from_fn(move || {
-        let text = rest?;
-        let (mut quoted, mut escaped) = (false, false);
-        for (at, c) in text.char_indices() {
-            match c {
-                _ if escaped => escaped = false,
-                '\\' if quoted => escaped = true,
-                '"' => quoted = !quoted,
-                ',' if !quoted => {
-                    rest = Some(&text[at + 1..]);
-                    return Some(&text[..at]);
-                }
-                _ => {}
-            }
+fn split_values(value: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let (mut quoted, mut escaped) = (false, false);
+    value.split(move |&b| match b {
+        _ if escaped => {
+            escaped = false;
+            false
         }
-        rest = None;
-        Some(text)
+        b'\\' if quoted => {
+            escaped = true;
+            false
+        }
+        b'"' => {
+            quoted = !quoted;
+            false
+        }
+        b',' => !quoted,
+        _ => false,
     })
 }
 
-/// The `type/subtype` of a MIME type, when `value` parses as one (WHATWG MIME
-/// Sniffing, "parse a MIME type": both parts non-empty HTTP tokens, whitespace
-/// around them allowed, parameters after `;` not looked at).
-fn mime_essence(value: &str) -> Option<&str> {
-    let http_space = |c: char| matches!(c, ' ' | '\t' | '\r' | '\n');
-    let value = value.trim_matches(http_space);
-    let (kind, rest) = value.split_once('/')?;
-    let subtype = rest.split(';').next()?.trim_end_matches(http_space);
-    let token = |part: &str| {
+/// The type and subtype of a MIME type, when `value` parses as one (WHATWG MIME
+/// Sniffing, "parse a MIME type": both non-empty HTTP tokens, whitespace around
+/// them allowed, parameters after `;` not looked at).
+fn mime_essence(value: &[u8]) -> Option<(&[u8], &[u8])> {
+    let value = trim_http_space(value);
+    let slash = value.iter().position(|&b| b == b'/')?;
+    let (kind, rest) = value.split_at_checked(slash)?;
+    let subtype = trim_end_http_space(rest.get(1..)?.split(|&b| b == b';').next()?);
+    let token = |part: &[u8]| {
         !part.is_empty()
             && part
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(b))
     };
-    (token(kind) && token(subtype)).then(|| &value[..kind.len() + 1 + subtype.len()])
+    (token(kind) && token(subtype)).then_some((kind, subtype))
+}
+
+/// HTTP whitespace: space, tab, CR, LF.
+fn is_http_space(b: &u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// `value` without HTTP whitespace at either end.
+fn trim_http_space(value: &[u8]) -> &[u8] {
+    let start = value
+        .iter()
+        .position(|b| !is_http_space(b))
+        .unwrap_or(value.len());
+    trim_end_http_space(value.get(start..).unwrap_or_default())
+}
+
+/// `value` without HTTP whitespace at its end.
+fn trim_end_http_space(value: &[u8]) -> &[u8] {
+    let end = value
+        .iter()
+        .rposition(|b| !is_http_space(b))
+        .map_or(0, |at| at + 1);
+    value.get(..end).unwrap_or_default()
 }
 
 /// GET, HEAD, PUT, DELETE and OPTIONS (and TRACE): sending them twice has the
@@ -115,6 +140,7 @@ mod tests {
         assert!(!is_event_stream("application/json"));
         assert!(!is_event_stream(""));
         assert!(!is_event_stream("text /event-stream"));
+        assert!(!is_event_stream("text/ event-stream"));
         assert!(!is_event_stream("text/event-stream/x"));
         // Sent twice (joined with ", "): the last MIME type that parses counts.
         assert!(is_event_stream("text/plain, text/event-stream"));
