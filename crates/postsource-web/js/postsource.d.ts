@@ -2,12 +2,14 @@
 
 /** Options for `new PostSource(url, options)`. Times are milliseconds. */
 export interface PostSourceInit {
-  /** HTTP method; default GET, or POST when a body is given. */
+  /** HTTP method; default GET, or POST when a body is given. Normalised as fetch
+   * does: DELETE, GET, HEAD, OPTIONS, POST and PUT in upper case, others as given. */
   method?: string;
   /** Request headers. `Accept: text/event-stream` is added unless set. */
   headers?: HeadersInit;
-  /** Request body (re-sent as is on each reconnection, unless `resumeWithGet`). */
-  body?: BodyInit | null;
+  /** Request body (re-sent as is on each reconnection, unless `resumeWithGet`); not
+   * a `ReadableStream`, which can be sent only once (a TypeError). */
+  body?: Exclude<BodyInit, ReadableStream> | null;
   /**
    * Send each reconnection as a GET without the body (and its Content-Type), with
    * `Last-Event-ID` and the other headers: how MCP's Streamable HTTP resumes the
@@ -46,7 +48,9 @@ export interface PostSourceInit {
   untilData?: string;
   /** How many bytes of an error response body `error.body` keeps (default 65536). */
   maxErrorBody?: number;
-  /** Aborting it fires `error` (kind "aborted") then `close`. */
+  /** Aborting it fires `error` (kind "aborted") then `close` (reason "error"), at once:
+   * `readyState` is CLOSED when `abort()` returns (after the current event, when
+   * aborted from one of this source's listeners). */
   signal?: AbortSignal;
 }
 
@@ -104,7 +108,7 @@ export declare class PostSource extends EventTarget {
    * Throws a "SyntaxError" DOMException for a URL that does not parse (as
    * EventSource does), and a TypeError naming a bad option.
    */
-  constructor(url: string | URL, options?: PostSourceInit);
+  constructor(url: string | URL, options?: PostSourceInit | null);
   static readonly CONNECTING: 0;
   static readonly OPEN: 1;
   static readonly CLOSED: 2;

@@ -30,6 +30,7 @@ const SETTINGS = ['reconnect', 'retryUnavailable', 'retry', 'maxRetries', 'maxEl
 const RECONNECT = ['auto', 'always', 'never'];
 const CREDENTIALS = ['omit', 'include', 'same-origin'];
 const FETCHABLE = ['http:', 'https:', 'data:', 'blob:'];
+const NORMALIZED = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT'];
 
 // Read and check the options object (unknown keys are ignored; a bad value throws
 // a TypeError naming the option), normalised for the Rust Core: reading a JS
@@ -46,7 +47,11 @@ function coreArgs(url, options) {
     return v == null || v === Infinity ? -1 : typeof v === 'number' && v >= 0 ? v : bad(key);
   };
   const body = o.body ?? undefined;
-  const method = string('method')?.replace(/[a-z]+/g, (s) => s.toUpperCase())
+  // fetch sends a ReadableStream body once; a reconnection must send it again.
+  if (typeof ReadableStream !== 'undefined' && body instanceof ReadableStream) bad('body');
+  // fetch's normalization: its six methods in upper case, any other as given.
+  const given = string('method');
+  const method = (given && NORMALIZED.find((m) => m === given.toUpperCase())) ?? given
     ?? (body === undefined ? 'GET' : 'POST');
   const credentials = string('credentials') ?? (o.withCredentials ? 'include' : 'same-origin');
   if (!CREDENTIALS.includes(credentials)) bad('credentials');
@@ -96,8 +101,10 @@ export class PostSource extends EventTarget {
   #url;
   #withCredentials;
 
-  constructor(url, options = {}) {
+  constructor(url, options) {
     super();
+    if (arguments.length === 0) throw new TypeError('PostSource: a URL is required');
+    options ??= {};
     this.#url = resolve(url);
     this.#withCredentials =
       options.credentials === 'include' || (!options.credentials && !!options.withCredentials);
@@ -136,10 +143,13 @@ export class PostSource extends EventTarget {
     this.#lastEventId = this.#core.lastEventId;
     const signal = options.signal;
     if (signal) {
-      // Later, never synchronously: listeners are not attached yet.
-      const abort = () => queueMicrotask(() => this.#closed || this.#core.abort());
-      if (signal.aborted) abort();
-      else signal.addEventListener('abort', abort, { once: true });
+      const abort = () => this.#closed || this.#core.abort();
+      // Aborted already: later, as listeners are not attached yet. Aborted from one of
+      // this source's listeners: after that event, as for close(). Otherwise at once,
+      // so that readyState is CLOSED when abort() returns.
+      const later = () => queueMicrotask(abort);
+      if (signal.aborted) later();
+      else signal.addEventListener('abort', () => (this.#depth > 0 ? later() : abort()), { once: true });
     }
   }
 
@@ -199,14 +209,24 @@ export class PostSource extends EventTarget {
       Object.defineProperty(this.prototype, `on${type}`, {
         configurable: true,
         enumerable: true,
+        // As an event handler attribute: one listener of its own, added when first
+        // set, that calls the current handler, so a new handler keeps its place among
+        // the listeners, and null removes only it (never an addEventListener one).
         get() {
-          return this.#handlers[type] ?? null;
+          return this.#handlers[type]?.handler ?? null;
         },
         set(handler) {
-          const old = this.#handlers[type];
-          if (old) this.removeEventListener(type, old);
-          this.#handlers[type] = typeof handler === 'function' ? handler : null;
-          if (this.#handlers[type]) this.addEventListener(type, this.#handlers[type]);
+          const slot = this.#handlers[type];
+          if (typeof handler !== 'function') {
+            if (slot) this.removeEventListener(type, slot.listener);
+            delete this.#handlers[type];
+          } else if (slot) {
+            slot.handler = handler;
+          } else {
+            const entry = { handler, listener: (event) => entry.handler.call(this, event) };
+            this.#handlers[type] = entry;
+            this.addEventListener(type, entry.listener);
+          }
         },
       });
     }

@@ -6,7 +6,7 @@
 //! (so a bad option throws a `TypeError` at `new PostSource(...)`, as
 //! `new EventSource("bad url")` throws): there it is a few lines, while reading a
 //! JS object field by field from wasm costs a binding and glue per field. What
-//! arrives here is already normal: an upper-case method, a `RequestInit` with
+//! arrives here is already normal: the method as fetch normalises it, a `RequestInit` with
 //! method, headers (a `Headers`), body, credentials and `cache: "no-store"`, and the
 //! numbers in the fixed order of [`Setting`] (`-1` for "not set").
 

@@ -57,7 +57,7 @@ struct Inner {
 impl Core {
     /// Start the stream of `url`; `sink` receives `open`/`message`/`error`/`close`
     /// calls. The other arguments are the options as `js/postsource.js`
-    /// normalises them (see `options.rs`): the upper-case `method`, the
+    /// normalises them (see `options.rs`): the `method` (normalised as fetch does), the
     /// `RequestInit` (method, `Headers`, body, credentials, cache), the numbers in
     /// `Setting` order, `untilData`, the initial last event id, and the `RequestInit`
     /// of reconnections when they differ (`resumeWithGet`). Throws the `TypeError` of

@@ -330,6 +330,60 @@ test('bad options throw a TypeError from the constructor, a bad URL a SyntaxErro
     'DOMException SyntaxError', 'DOMException SyntaxError', `${server.page}/echo#top`, '[object PostSource]']);
 });
 
+test('on* properties behave as EventSource\'s event handler attributes; null options, no URL, stream bodies, method case', async () => {
+  const out = await run(async ({ api }) => {
+    // The same sequence on both: a replaced handler keeps its place among the
+    // listeners, a function added both ways runs twice, and null removes only the
+    // handler (never a listener added with addEventListener).
+    await fetch(`${api}/stored/onx`, { method: 'POST', body: 'data: 1\n\ndata: 2\n\ndata: 3\n\n' });
+    const script = async (make) => {
+      const calls = [];
+      const s = make(`${api}/stored/onx`);
+      const g = (e) => calls.push(`g${e.data}`);
+      s.onmessage = () => calls.push('A');
+      s.addEventListener('message', (e) => calls.push(`B${e.data}`));
+      s.addEventListener('message', (e) => { if (e.data === '2') s.onmessage = null; });
+      s.onmessage = (e) => {
+        calls.push(`C${e.data}`);
+        s.addEventListener('message', g);
+        s.onmessage = g;
+      };
+      await new Promise((resolve) => { s.addEventListener('end', resolve); setTimeout(resolve, 5000); });
+      s.close();
+      return calls;
+    };
+    const native = await script((u) => new EventSource(u));
+    const ours = await script((u) => new postsource.PostSource(u, { reconnect: 'never' }));
+    const thrown = (f) => { try { f(); return 'no throw'; } catch (e) { return e.name; } };
+    const nullOptions = new postsource.PostSource(`${api}/echo`, null);
+    const nullState = nullOptions.readyState;
+    nullOptions.close();
+    const stream = new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode('x')); c.close(); } });
+    // A later abort settles at once, as close() does.
+    const c = new AbortController();
+    const aborted = new postsource.PostSource(`${api}/hang/abort-now`, { signal: c.signal });
+    const log = trace(aborted);
+    c.abort();
+    log.push({ type: 'returned', readyState: aborted.readyState });
+    const patch = new postsource.PostSource(`${api}/echo`, { method: 'patch', body: 'x', reconnect: 'never' });
+    const patchLog = await ended(patch, trace(patch, ['echo']));
+    return {
+      native, ours, nullState,
+      noUrl: thrown(() => new postsource.PostSource()),
+      streamBody: thrown(() => new postsource.PostSource(`${api}/echo`, { method: 'POST', body: stream })),
+      abort: log.map((e) => [e.type, e.kind ?? e.reason ?? e.readyState]),
+      patchMethod: JSON.parse(patchLog.find((e) => e.type === 'echo').data).method,
+    };
+  });
+  assert.deepEqual(out.native, ['C1', 'B1', 'g2', 'B2', 'g2', 'B3', 'g3']);
+  assert.deepEqual(out.ours, out.native);
+  assert.equal(out.nullState, 0);
+  assert.equal(out.noUrl, 'TypeError');
+  assert.equal(out.streamBody, 'TypeError');
+  assert.deepEqual(out.abort, [['error', 'aborted'], ['close', 'error'], ['returned', 2]]);
+  assert.equal(out.patchMethod, 'patch', 'sent as given, as fetch sends it');
+});
+
 test('a URL that fetch cannot load (ftp:) fails at once, as EventSource does, without retrying', async () => {
   const log = await run(async () => {
     const native = new EventSource('ftp://127.0.0.1/x');
