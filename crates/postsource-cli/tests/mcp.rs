@@ -561,17 +561,5 @@ fn a_huge_pace_makes_a_reply_wait_and_never_panics() {
         &["-H", &header, "--json", &countdown(5, 2)],
     );
     assert_eq!(messages(&out).len(), 1, "{out:?}");
-    let (status, headers, _) = http("GET", &serve.url("/test/no-content?marker"), &[], "");
-    assert_eq!(status, 204);
-    let id = headers["x-request-id"].to_str().unwrap().to_owned();
-    serve
-        .log
-        .until(&format!("#{id} GET /test/no-content?marker"));
-    let panics: Vec<&String> = serve
-        .log
-        .seen
-        .iter()
-        .filter(|l| l.contains("panicked"))
-        .collect();
-    assert!(panics.is_empty(), "{panics:#?}");
+    serve.assert_no_panic();
 }

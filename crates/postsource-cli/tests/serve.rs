@@ -738,49 +738,29 @@ fn web_serves_static_files_at_the_root() {
 }
 
 #[test]
-fn ctrl_c_shuts_the_server_down_gracefully() {
-    let mut serve = Serve::start(&[]);
-    let mut client = spawn(&[
-        "-o",
-        "jsonl",
-        "--reconnect",
-        "never",
-        &serve.url("/ticks?interval_ms=100"),
-    ]);
-    client.lines.until(r#""type":"event""#);
-    sigint(&serve.child);
-    let code = wait(&mut serve.child, DEADLINE).expect("serve exits after Ctrl-C");
-    assert_eq!(code, Some(0));
-    // The open stream was ended cleanly, so the client saw EOF.
-    let out = finish(client.child, DEADLINE);
-    assert_eq!(out.code, Some(0));
-    let last = client.lines.rest().pop().unwrap();
-    assert_eq!(last, r#"{"type":"close","reason":"eof"}"#);
-    serve.log.until("shutting down");
-}
-
-#[test]
-fn sigterm_shuts_the_server_down_gracefully_too() {
-    let mut serve = Serve::start(&[]);
-    let mut client = spawn(&[
-        "-o",
-        "jsonl",
-        "--reconnect",
-        "never",
-        &serve.url("/ticks?interval_ms=100"),
-    ]);
-    client.lines.until(r#""type":"event""#);
-    let pid = serve.child.id() as libc::pid_t;
-    // SAFETY: kill(2) on our own child's pid has no memory-safety preconditions.
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
-    let code = wait(&mut serve.child, DEADLINE).expect("serve exits after SIGTERM");
-    assert_eq!(code, Some(0), "not killed by the signal");
-    // The open stream was ended at an event boundary, not cut mid-chunk.
-    let out = finish(client.child, DEADLINE);
-    assert_eq!(out.code, Some(0));
-    let last = client.lines.rest().pop().unwrap();
-    assert_eq!(last, r#"{"type":"close","reason":"eof"}"#);
-    serve.log.until("shutting down");
+fn ctrl_c_and_sigterm_shut_the_server_down_gracefully() {
+    for signal in [libc::SIGINT, libc::SIGTERM] {
+        let mut serve = Serve::start(&[]);
+        let mut client = spawn(&[
+            "-o",
+            "jsonl",
+            "--reconnect",
+            "never",
+            &serve.url("/ticks?interval_ms=100"),
+        ]);
+        client.lines.until(r#""type":"event""#);
+        let pid = serve.child.id() as libc::pid_t;
+        // SAFETY: kill(2) on our own child's pid has no memory-safety preconditions.
+        assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+        let code = wait(&mut serve.child, DEADLINE).expect("serve exits after the signal");
+        assert_eq!(code, Some(0), "signal {signal}: not killed by it");
+        // The open stream was ended at an event boundary, not cut mid-chunk.
+        let out = finish(client.child, DEADLINE);
+        assert_eq!(out.code, Some(0));
+        let last = client.lines.rest().pop().unwrap();
+        assert_eq!(last, r#"{"type":"close","reason":"eof"}"#);
+        serve.log.until("shutting down");
+    }
 }
 
 #[test]

@@ -25,24 +25,6 @@ fn assert_test_error(status: u16, body: &str, expected: u16) {
     assert!(!error["error"]["message"].as_str().unwrap().is_empty());
 }
 
-/// Fails if the server has logged a panic. The log is read up to the line of a
-/// request made last, so everything before it has been written.
-fn assert_no_panic(serve: &mut Serve) {
-    let (status, headers, _) = http("GET", &serve.url("/test/no-content?marker"), &[], "");
-    assert_eq!(status, 204);
-    let id = headers["x-request-id"].to_str().unwrap().to_owned();
-    serve
-        .log
-        .until(&format!("#{id} GET /test/no-content?marker"));
-    let panics: Vec<_> = serve
-        .log
-        .seen
-        .iter()
-        .filter(|l| l.contains("panicked"))
-        .collect();
-    assert!(panics.is_empty(), "{panics:#?}");
-}
-
 /// A GET's status and the body bytes it sent, read to the end.
 fn raw_get(url: &str) -> (u16, Vec<u8>) {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -92,7 +74,7 @@ fn abort_and_stall_cap_their_event_count() {
     ]);
     assert_eq!(out.code, Some(0), "{out:?}");
     assert_eq!(out.data(), ["1", "2", "3"]);
-    assert_no_panic(&mut serve);
+    serve.assert_no_panic();
 }
 
 #[test]
@@ -203,7 +185,7 @@ fn request_bodies_up_to_32_mib_are_read_and_larger_ones_refused_in_each_shape() 
     assert!(error["error"]["code"].is_i64(), "{body}");
     let (status, _, body) = http("POST", &serve.url("/echo"), &[], &over);
     assert_test_error(status, &body, 413);
-    assert_no_panic(&mut serve);
+    serve.assert_no_panic();
 }
 
 #[test]
@@ -295,7 +277,7 @@ fn numbers_at_the_end_of_their_range_do_not_wrap() {
         "{out:?}"
     );
     assert_eq!(out.events().len(), 1, "the role chunk, then the wait");
-    assert_no_panic(&mut serve);
+    serve.assert_no_panic();
 }
 
 #[test]
@@ -310,7 +292,7 @@ fn a_huge_keep_alive_period_does_not_panic() {
     ]);
     assert_eq!(out.code, Some(0), "{out:?}");
     assert_eq!(out.events().len(), 3);
-    assert_no_panic(&mut serve);
+    serve.assert_no_panic();
 }
 
 #[test]
@@ -378,5 +360,5 @@ fn replay_at_a_tiny_speed_waits_instead_of_panicking() {
     assert_eq!(out.types(), ["open", "event", "error", "close"], "{out:?}");
     assert_eq!(out.data(), ["one"]);
     assert_eq!(out.lines()[2]["kind"], "timeout");
-    assert_no_panic(&mut serve);
+    serve.assert_no_panic();
 }

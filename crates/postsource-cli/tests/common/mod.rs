@@ -272,6 +272,23 @@ impl Serve {
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
+
+    /// Fails if the server has logged a panic. The log is read up to the line of a
+    /// request made last, so everything before it has been written.
+    pub fn assert_no_panic(&mut self) {
+        let (status, headers, _) = http("GET", &self.url("/test/no-content?marker"), &[], "");
+        assert_eq!(status, 204);
+        let id = headers["x-request-id"].to_str().unwrap().to_owned();
+        self.log
+            .until(&format!("#{id} GET /test/no-content?marker"));
+        let panics: Vec<&String> = self
+            .log
+            .seen
+            .iter()
+            .filter(|l| l.contains("panicked"))
+            .collect();
+        assert!(panics.is_empty(), "{panics:#?}");
+    }
 }
 
 impl Drop for Serve {
