@@ -1002,20 +1002,19 @@ fn measure<T>(f: impl FnOnce() -> T) -> (T, usize, usize) {
 
 const MIB: usize = 1024 * 1024;
 
-#[test]
-fn a_huge_line_without_newline_does_not_grow_memory() {
-    // 64 MiB of one line in 64 KiB chunks (each copied in, as a socket reader would), with a
-    // 1 MiB line limit: the error must come while the line is still arriving, and the parser
-    // must never hold more than about the limit.
-    let chunk = vec![b'x'; 64 * 1024];
+/// Feeds `parser` one `data:` line of 64 MiB in chunks of `chunk` bytes (each copied in,
+/// as a socket reader would), then a blank line and `data: ok`. Returns the index of the
+/// chunk after which `error` came (it must come once), and the parser's peak memory; the
+/// event after the line must come through whole.
+fn one_huge_data_line(mut parser: Parser, chunk: usize, error: ParseError) -> (usize, usize) {
+    let chunk = vec![b'x'; chunk];
     let ((error_at, after), peak, _) = measure(|| {
-        let mut parser = Parser::new().with_max_line_len(MIB);
         parser.feed_slice(b"data: ");
         let mut error_at = None;
         for i in 0..(64 * MIB / chunk.len()) {
             parser.feed_slice(&chunk);
             for frame in parser.by_ref() {
-                assert_eq!(frame, Err(ParseError::LineTooLong { limit: MIB }));
+                assert_eq!(frame, Err(error));
                 assert!(error_at.is_none(), "the error is reported once");
                 error_at = Some(i);
             }
@@ -1025,40 +1024,32 @@ fn a_huge_line_without_newline_does_not_grow_memory() {
         assert_eq!(parser.finish(), StreamEnd::Clean);
         (error_at, after)
     });
-    let error_at = error_at.expect("LineTooLong was reported");
-    assert!(error_at <= 17, "reported after {error_at} chunks of 64 KiB");
     assert_eq!(after.len(), 1, "{after:?}");
     assert!(matches!(&after[0], Ok(Frame::Event(e)) if e.data == "ok"));
+    (error_at.expect("the error was reported"), peak)
+}
+
+#[test]
+fn a_huge_line_without_newline_does_not_grow_memory() {
+    // A 1 MiB line limit: the error must come while the line is still arriving, and the
+    // parser must never hold more than about the limit.
+    let parser = Parser::new().with_max_line_len(MIB);
+    let (error_at, peak) =
+        one_huge_data_line(parser, 64 * 1024, ParseError::LineTooLong { limit: MIB });
+    assert!(error_at <= 17, "reported after {error_at} chunks of 64 KiB");
     assert!(peak < 4 * MIB, "peak memory {peak} bytes for a 1 MiB limit");
 }
 
 #[test]
 fn one_data_line_is_cut_at_the_event_limit_not_the_line_limit() {
-    // A single `data:` line of 64 MiB with the default 16 MiB line limit and a 64 KiB event
-    // limit: the event is lost as soon as the line's value passes 64 KiB, so that is when
-    // the error comes, and the parser never holds much more than the event limit.
-    let chunk = vec![b'x'; 16 * 1024];
-    let ((error_at, after), peak, _) = measure(|| {
-        let mut parser = Parser::new().with_max_event_size(64 * 1024);
-        parser.feed_slice(b"data: ");
-        let mut error_at = None;
-        for i in 0..(64 * MIB / chunk.len()) {
-            parser.feed_slice(&chunk);
-            for frame in parser.by_ref() {
-                assert_eq!(frame, Err(ParseError::EventTooLarge { limit: 64 * 1024 }));
-                assert!(error_at.is_none(), "the error is reported once");
-                error_at = Some(i);
-            }
-        }
-        parser.feed_slice(b"\n\ndata: ok\n\n");
-        let after = frames(&mut parser);
-        assert_eq!(parser.finish(), StreamEnd::Clean);
-        (error_at, after)
-    });
+    // The default 16 MiB line limit and a 64 KiB event limit: the event is lost as soon as
+    // the line's value passes 64 KiB, so that is when the error comes, and the parser never
+    // holds much more than the event limit.
+    let parser = Parser::new().with_max_event_size(64 * 1024);
+    let too_large = ParseError::EventTooLarge { limit: 64 * 1024 };
+    let (error_at, peak) = one_huge_data_line(parser, 16 * 1024, too_large);
     // 4 chunks are exactly 64 KiB of value: the fifth goes over.
-    assert_eq!(error_at, Some(4));
-    assert_eq!(after.len(), 1, "{after:?}");
-    assert!(matches!(&after[0], Ok(Frame::Event(e)) if e.data == "ok"));
+    assert_eq!(error_at, 4);
     assert!(
         peak < MIB,
         "peak memory {peak} bytes for a 64 KiB event limit"
