@@ -218,6 +218,19 @@ fn bad_query_parameters_and_methods_get_each_api_s_error_shape() {
             );
         }
     }
+    // The pace header is refused as the query parameter is, not ignored.
+    let pace = ("x-postsource-pace-ms", "soon");
+    let (status, _, reply) = http(
+        "POST",
+        &serve.url("/v1/chat/completions"),
+        &[JSON, pace],
+        chat,
+    );
+    assert_eq!(status, 400, "{reply}");
+    assert_eq!(json_of(&reply)["error"]["param"], "x-postsource-pace-ms");
+    let (status, _, reply) = http("POST", &serve.url("/v1/messages"), &[JSON, pace], messages);
+    assert_eq!(status, 400, "{reply}");
+    assert_eq!(json_of(&reply)["error"]["type"], "invalid_request_error");
     for path in ["/v1/messages", "/v1/chat/completions", "/v1/responses"] {
         let (status, headers, body) = http("GET", &serve.url(path), &[], "");
         assert_eq!(status, 405, "{path}");

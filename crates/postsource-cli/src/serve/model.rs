@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 
 use super::App;
 use super::sse::{self, Out};
-use super::testing::{BadParam, parse_param};
+use super::testing::{BadParam, parse_header, parse_param};
 
 /// The model name reported when the request names none.
 pub(crate) const MODEL: &str = "postsource-sim";
@@ -140,10 +140,7 @@ impl Streaming {
         headers: &HeaderMap,
         query: &HashMap<String, String>,
     ) -> Result<Streaming, BadParam> {
-        let from_header = headers
-            .get("x-postsource-pace-ms")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse().ok());
+        let from_header = parse_header(headers, "x-postsource-pace-ms")?;
         let default =
             from_header.unwrap_or(u64::try_from(app.pace.as_millis()).unwrap_or(u64::MAX));
         let pace = Duration::from_millis(parse_param(query, "pace_ms", default)?);

@@ -70,6 +70,26 @@ pub(crate) fn parse_param<T: FromStr>(
     }
 }
 
+/// A request header that sets a parameter, `None` when absent. A value that does
+/// not parse is refused as a bad query parameter is, not ignored.
+pub(crate) fn parse_header<T: FromStr>(
+    headers: &axum::http::HeaderMap,
+    name: &str,
+) -> Result<Option<T>, BadParam> {
+    let Some(value) = headers.get(name) else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .map(Some)
+        .ok_or_else(|| BadParam {
+            key: name.to_owned(),
+            message: format!("header `{name}`: cannot parse {value:?}"),
+        })
+}
+
 /// `param!(query, "name", default)`: the value, or return the 400 response.
 macro_rules! param {
     ($q:expr, $key:literal, $default:expr) => {
