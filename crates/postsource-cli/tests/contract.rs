@@ -521,3 +521,43 @@ fn connect_timeout_is_a_timeout_error() {
     assert_eq!(out.lines()[0]["kind"], "timeout");
     drop(fill);
 }
+
+#[test]
+fn an_id_a_header_cannot_carry_is_not_sent_and_verbose_says_so() {
+    // `7\x01x` is a valid id for the parser (only NUL, CR and LF end it), but no HTTP
+    // header can hold \x01: the reconnection goes without Last-Event-ID, and -v says why.
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let app = Router::new().route(
+        "/",
+        any(move |headers: axum::http::HeaderMap| {
+            let log = log.clone();
+            async move {
+                log.lock()
+                    .unwrap()
+                    .push(headers.contains_key("last-event-id"));
+                sse("id: 7\x01x\ndata: a\n\n")
+            }
+        }),
+    );
+    let server = TestServer::start(app);
+    let out = run(&[
+        "-o",
+        "jsonl",
+        "-v",
+        "--retry",
+        "10",
+        "-n",
+        "2",
+        &server.url("/"),
+    ]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(out.events()[0]["id"], "7\u{1}x");
+    assert_eq!(*seen.lock().unwrap(), [false, false]);
+    assert!(
+        out.stderr
+            .contains(r#"without last-event-id: "7\u{1}x" holds a control character"#),
+        "{}",
+        out.stderr
+    );
+}

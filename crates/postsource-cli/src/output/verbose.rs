@@ -61,7 +61,13 @@ impl Sink for Verbose {
                 if self.resume_with_get {
                     text.push_str(" as a GET without the body");
                 }
-                if !self.last_id.is_empty() {
+                if self.last_id.chars().any(|c| c.is_ascii_control() && c != '\t') {
+                    // An HTTP header cannot carry it (see `set_last_event_id`).
+                    text.push_str(&format!(
+                        " without last-event-id: {:?} holds a control character",
+                        self.last_id
+                    ));
+                } else if !self.last_id.is_empty() {
                     text.push_str(&format!(" with last-event-id: {}", self.last_id));
                 }
                 text.push('\n');
