@@ -61,7 +61,11 @@ impl Sink for Verbose {
                 if self.resume_with_get {
                     text.push_str(" as a GET without the body");
                 }
-                if self.last_id.chars().any(|c| c.is_ascii_control() && c != '\t') {
+                if self
+                    .last_id
+                    .chars()
+                    .any(|c| c.is_ascii_control() && c != '\t')
+                {
                     // An HTTP header cannot carry it (see `set_last_event_id`).
                     text.push_str(&format!(
                         " without last-event-id: {:?} holds a control character",
