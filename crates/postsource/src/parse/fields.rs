@@ -215,10 +215,7 @@ impl Fields {
         if self.dropping {
             return None;
         }
-        let len = match self.data {
-            Data::None => value.len(),
-            _ => self.data_len + 1 + value.len(),
-        };
+        let len = self.data_used() + value.len();
         if let Err(too_large) = self.check_size(len, limits) {
             return Some(Err(too_large));
         }
@@ -285,25 +282,27 @@ impl Fields {
         }
     }
 
+    /// The bytes of data a next `data` line's value goes after: the data so far and
+    /// the LF that joins it, or nothing for the block's first line.
+    #[inline(always)]
+    fn data_used(&self) -> usize {
+        match self.data {
+            Data::None => 0,
+            _ => self.data_len + 1,
+        }
+    }
+
     /// How long the value of a next `data` line may be within the event size limit.
     #[inline(always)]
     pub(super) fn data_room(&self, limits: &Limits) -> usize {
-        let used = match self.data {
-            Data::None => 0,
-            _ => self.data_len + 1,
-        };
-        limits.max_event_size.saturating_sub(used)
+        limits.max_event_size.saturating_sub(self.data_used())
     }
 
     /// Whether a `data` line whose value has (at least) `value_len` bytes takes the
     /// block's data over the limit. (Not when the block is being dropped: its data
     /// lines are ignored.)
     pub(super) fn data_would_overflow(&self, value_len: usize, limits: &Limits) -> bool {
-        let len = match self.data {
-            Data::None => value_len,
-            _ => self.data_len + 1 + value_len,
-        };
-        !self.dropping && len > limits.max_event_size
+        !self.dropping && self.data_used() + value_len > limits.max_event_size
     }
 
     /// A `data` line went over the event size limit before it ended: the block is
