@@ -20,7 +20,7 @@ use crate::output::{
     self, Close, ColorChoice, Failure, Item, Mode, Open, Sink, StatusLine, Verbose,
 };
 use crate::record::Recorder;
-use crate::request::{Body, Spec, UsageError};
+use crate::request::{Body, Spec};
 
 /// Delivers SIGINT as a future that can be raced against everything else. Created
 /// first thing, so Ctrl-C is ours (not the default "terminate") from the start.
@@ -150,26 +150,6 @@ fn open_item(status: http::StatusCode, headers: &http::HeaderMap, url: &url::Url
             })
             .collect(),
     })
-}
-
-/// `--compressed` needs a reqwest client that decodes bodies; the library's own
-/// client does not (and then follows redirects its POST-aware way).
-fn custom_client(args: &ClientArgs) -> Result<Option<reqwest::Client>, UsageError> {
-    if !args.compressed {
-        return Ok(None);
-    }
-    let mut builder = reqwest::Client::builder()
-        .gzip(true)
-        .brotli(true)
-        .deflate(true)
-        .danger_accept_invalid_certs(args.insecure);
-    if let Some(limit) = args.connect_timeout {
-        builder = builder.connect_timeout(limit);
-    }
-    builder
-        .build()
-        .map(Some)
-        .map_err(|e| UsageError(format!("cannot set up the HTTP client: {e}")))
 }
 
 /// Reads the whole of stdin on a plain thread (so an interrupted run never waits
@@ -417,9 +397,8 @@ fn build_source(
             }
         });
     }
-    builder = builder.danger_accept_invalid_certs(args.insecure);
-    if let Some(client) = custom_client(args).map_err(|e| e.0)? {
-        builder = builder.client(client);
-    }
+    builder = builder
+        .danger_accept_invalid_certs(args.insecure)
+        .compressed(args.compressed);
     builder.build().map_err(|e| with_causes(&e))
 }

@@ -145,6 +145,41 @@ fn last_event_id_bearer_user_agent_compressed() {
 }
 
 #[test]
+fn compressed_follows_redirects_the_same_way() {
+    let serve = Serve::start(&[]);
+    // A POST through a 307 keeps its body, and no Referer gives the first URL away.
+    let url = serve.url("/test/redirect?to=/echo&token=secret");
+    let out = run(&[
+        "-o",
+        "jsonl",
+        "--reconnect",
+        "never",
+        "--compressed",
+        "-d",
+        "x",
+        &url,
+    ]);
+    let req = echoed(&out);
+    assert_eq!(
+        (req["method"].as_str(), req["body"].as_str()),
+        (Some("POST"), Some("x"))
+    );
+    assert!(req["headers"].get("referer").is_none(), "{req}");
+    // An empty Location points back at itself: the redirect limit is an error of
+    // kind `status`, as without --compressed, and a GET does not retry it.
+    for extra in [&[][..], &["--compressed"][..]] {
+        let url = serve.url("/test/redirect?to=");
+        let mut args = vec!["-o", "jsonl", "--max-retries", "3", "--retry", "10"];
+        args.extend_from_slice(extra);
+        args.push(&url);
+        let out = run(&args);
+        assert_eq!(out.code, Some(1), "{out:?}");
+        assert_eq!(out.types(), ["error", "close"], "{out:?}");
+        assert_eq!(out.lines()[0]["kind"], "status", "{out:?}");
+    }
+}
+
+#[test]
 fn last_event_id_resumes_a_stream() {
     let serve = Serve::start(&[]);
     let out = run(&[

@@ -516,6 +516,9 @@ struct ClientKey {
     compressed: bool,
 }
 
+/// Response headers the builder's own client reads before it gives up on a head.
+const MAX_RESPONSE_HEADERS: usize = 1000;
+
 /// One shared client per set of settings: a client owns a pool and a TLS
 /// configuration, which are costly to make for every stream.
 fn default_client(key: ClientKey) -> Result<reqwest::Client, Error> {
@@ -527,8 +530,19 @@ fn default_client(key: ClientKey) -> Result<reqwest::Client, Error> {
     if let Some(client) = clients.get(&key) {
         return Ok(client.clone());
     }
+    // Decoding stays off unless asked for, even when another crate in the build
+    // enables reqwest's codecs. Response heads that curl and browsers read are read
+    // too: folded header lines (RFC 9112 5.2 asks a client to unfold them), a space
+    // before the colon, and more than hyper's 100 headers.
     let mut builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .no_gzip()
+        .no_brotli()
+        .no_deflate()
+        .no_zstd()
+        .http1_allow_obsolete_multiline_headers_in_responses(true)
+        .http1_allow_spaces_after_header_name_in_responses(true)
+        .http1_max_headers(MAX_RESPONSE_HEADERS)
         .danger_accept_invalid_certs(key.insecure);
     if let Some(limit) = key.connect_timeout {
         builder = builder.connect_timeout(limit);

@@ -106,7 +106,12 @@ pub(crate) struct Setup {
 enum Conn {
     Idle,
     Requesting(Box<Requesting>),
-    Reading { body: reqwest::Body },
+    Reading {
+        body: reqwest::Body,
+        /// The body ends when the connection does (HTTP/1 with neither a length
+        /// nor chunking, nor a content coding that could be cut short).
+        close_delimited: bool,
+    },
     ErrorBody(Box<ErrorBody>),
 }
 
@@ -382,7 +387,10 @@ impl EventSource {
                     }
                 }
             },
-            Conn::Reading { body } => match Pin::new(body).poll_frame(cx) {
+            Conn::Reading {
+                body,
+                close_delimited,
+            } => match Pin::new(body).poll_frame(cx) {
                 Poll::Pending => Step::Blocked,
                 Poll::Ready(Some(Ok(frame))) => {
                     if let Ok(data) = frame.into_data() {
@@ -392,6 +400,14 @@ impl EventSource {
                         let now = self.now();
                         self.session.on_bytes(now, data);
                     }
+                    Step::Progress
+                }
+                // A TLS server that closes such a body without close_notify has
+                // still ended it (curl and browsers agree); events are framed by
+                // blank lines, so nothing half-received can pass as complete.
+                Poll::Ready(Some(Err(e))) if *close_delimited && is_unexpected_eof(&e) => {
+                    tracing::debug!(error = %e, "postsource: end of a close-delimited body");
+                    self.lost(Interruption::Eof, None);
                     Step::Progress
                 }
                 Poll::Ready(Some(Err(e))) => {
@@ -459,14 +475,18 @@ impl EventSource {
             }
         }
         let headers = response.headers().clone();
-        // All of them, joined as fetch's `Headers.get` joins them (see `is_event_stream`).
+        // All of them, joined as fetch's `Headers.get` joins them (see
+        // `is_event_stream`), each byte one char as in a browser (isomorphic decode).
         let content_type = headers
             .get_all(http::header::CONTENT_TYPE)
             .iter()
-            .map(|v| v.to_str().ok())
-            .collect::<Option<Vec<_>>>()
-            .filter(|values| !values.is_empty())
-            .map(|values| values.join(", "));
+            .map(|v| {
+                v.as_bytes()
+                    .iter()
+                    .map(|&b| char::from(b))
+                    .collect::<String>()
+            })
+            .reduce(|all, one| all + ", " + &one);
         let retry_after = headers
             .get(http::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
@@ -480,6 +500,7 @@ impl EventSource {
             Verdict::Open => {
                 tracing::debug!(%url, "postsource: open");
                 self.conn = Conn::Reading {
+                    close_delimited: is_close_delimited(response.version(), &headers),
                     body: http::Response::from(response).into_body(),
                 };
                 Step::Item(Ok(SseItem::Open {
@@ -655,4 +676,26 @@ impl std::fmt::Debug for EventSource {
             .field("done", &self.done)
             .finish_non_exhaustive()
     }
+}
+
+fn is_close_delimited(version: http::Version, headers: &http::HeaderMap) -> bool {
+    use http::header::{CONTENT_ENCODING, CONTENT_LENGTH, TRANSFER_ENCODING};
+    matches!(version, http::Version::HTTP_10 | http::Version::HTTP_11)
+        && ![CONTENT_LENGTH, TRANSFER_ENCODING, CONTENT_ENCODING]
+            .iter()
+            .any(|name| headers.contains_key(name))
+}
+
+/// Whether an I/O error of kind `UnexpectedEof` is among the error's causes.
+fn is_unexpected_eof(e: &reqwest::Error) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cause {
+        if c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::UnexpectedEof)
+        {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
 }

@@ -6,6 +6,7 @@
 
 use http::header::{self, HeaderMap};
 use http::{Method, StatusCode};
+use percent_encoding::{CONTROLS, percent_encode};
 
 use super::error::{Error, ErrorKind};
 use super::request::{Parts, strip_body_headers};
@@ -71,9 +72,12 @@ impl RedirectPolicy {
         if !self.follows() || !matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308) {
             return Ok(None);
         }
-        let Some(location) = headers.get(header::LOCATION).and_then(|v| v.to_str().ok()) else {
+        let Some(location) = headers.get(header::LOCATION) else {
             return Ok(None);
         };
+        // Bytes past ASCII are percent-encoded: for UTF-8 that is what the URL
+        // parser does with the decoded text, for other bytes what curl does.
+        let location = percent_encode(location.as_bytes(), CONTROLS).to_string();
         // The redirect is the response received: its status goes with the error.
         let url_err = |msg: String| {
             Error::new(ErrorKind::Redirect, msg)
@@ -85,7 +89,7 @@ impl RedirectPolicy {
         }
         let url = from
             .url
-            .join(location)
+            .join(&location)
             .map_err(|e| url_err(format!("redirect to an invalid location {location:?}: {e}")))?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(url_err(format!("redirect to a non-HTTP URL {url}")));
@@ -127,6 +131,7 @@ impl RedirectPolicy {
 mod tests {
     use super::*;
     use bytes::Bytes;
+    use http::HeaderValue;
 
     fn parts(method: Method, url: &str) -> Parts {
         let mut headers = HeaderMap::new();
@@ -229,5 +234,22 @@ mod tests {
                 .unwrap()
                 .is_none()
         );
+    }
+
+    #[test]
+    fn a_location_past_ascii_is_percent_encoded() {
+        let get = parts(Method::GET, "http://a.test/x");
+        for (bytes, expected) in [
+            (&b"/caf\xc3\xa9"[..], "http://a.test/caf%C3%A9"),
+            (&b"/caf\xe9 x"[..], "http://a.test/caf%E9%20x"),
+        ] {
+            let mut h = HeaderMap::new();
+            h.insert(header::LOCATION, HeaderValue::from_bytes(bytes).unwrap());
+            let next = RedirectPolicy::default()
+                .next(&get, StatusCode::FOUND, &h, 0)
+                .unwrap()
+                .unwrap();
+            assert_eq!(next.url.as_str(), expected);
+        }
     }
 }
