@@ -110,15 +110,21 @@ fn failure(e: &Error) -> Failure {
         _ => "io",
     };
     let responded = e.status().is_some();
+    let mut message = with_causes(e);
+    // rustls names the problem (UnknownIssuer, BadSignature, ...), not the way out.
+    if e.kind() == ErrorKind::Connect && message.contains("certificate") {
+        message.push_str(" (to accept it anyway: -k/--insecure)");
+    }
     Failure {
         kind,
-        message: with_causes(e),
+        message,
         status: e.status().map(|s| s.as_u16()),
         body: if responded {
             Some(e.body().unwrap_or("").to_owned())
         } else {
             None
         },
+        headers: e.headers().map(header_list).unwrap_or_default(),
     }
 }
 
@@ -140,16 +146,21 @@ fn open_item(status: http::StatusCode, headers: &http::HeaderMap, url: &url::Url
     Item::Open(Open {
         status: status.as_u16(),
         url: url.as_str().to_owned(),
-        headers: headers
-            .iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_owned(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect(),
+        headers: header_list(headers),
     })
+}
+
+/// Names lowercase, values as lossy UTF-8, in the order received.
+fn header_list(headers: &http::HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
 }
 
 /// Reads the whole of stdin on a plain thread (so an interrupted run never waits

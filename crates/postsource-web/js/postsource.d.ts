@@ -132,23 +132,36 @@ export declare class PostSource extends EventTarget {
     options?: boolean | AddEventListenerOptions): void;
   addEventListener(type: string, listener: EventListenerOrEventListenerObject,
     options?: boolean | AddEventListenerOptions): void;
+  removeEventListener<K extends keyof PostSourceEventMap>(
+    type: K, listener: (this: PostSource, ev: PostSourceEventMap[K]) => any,
+    options?: boolean | EventListenerOptions): void;
+  removeEventListener(type: string, listener: (this: PostSource, ev: MessageEvent<string>) => any,
+    options?: boolean | EventListenerOptions): void;
+  removeEventListener(type: string, listener: EventListenerOrEventListenerObject,
+    options?: boolean | EventListenerOptions): void;
 }
 
 /** Options of the XMLHttpRequest-helper pattern (reconnect defaults to "never"). */
 export type XhrSourceInit = PostSourceInit;
 
 /** A PostSource whose `open` carries headers as getAllResponseHeaders() text. */
-export type XhrSourceTarget = Omit<PostSource, 'onopen' | 'addEventListener'> & {
+export type XhrSourceTarget = Omit<PostSource, 'onopen' | 'addEventListener' | 'removeEventListener'> & {
   onopen: ((this: XhrSourceTarget, ev: PostSourceOpenEvent<string>) => any) | null;
   addEventListener<K extends keyof PostSourceEventMap<string>>(
     type: K, listener: (this: XhrSourceTarget, ev: PostSourceEventMap<string>[K]) => any,
     options?: boolean | AddEventListenerOptions): void;
   addEventListener(type: string, listener: EventListenerOrEventListenerObject,
     options?: boolean | AddEventListenerOptions): void;
+  removeEventListener<K extends keyof PostSourceEventMap<string>>(
+    type: K, listener: (this: XhrSourceTarget, ev: PostSourceEventMap<string>[K]) => any,
+    options?: boolean | EventListenerOptions): void;
+  removeEventListener(type: string, listener: EventListenerOrEventListenerObject,
+    options?: boolean | EventListenerOptions): void;
 };
 
 /** The XMLHttpRequest-helper pattern, built on PostSource. */
 export declare function XhrSource(url: string | URL, options?: XhrSourceInit): XhrSourceTarget;
 
-/** wasm-bindgen's `init()` convention: already done when the import resolves. */
+/** Resolves when the wasm is loaded (wasm-bindgen's `init()` convention); not
+ * needed, as a PostSource made earlier waits for it by itself. */
 export default function init(_moduleOrPath?: unknown): Promise<void>;

@@ -8,11 +8,23 @@
 // (nothing after close, error before the close of the same cause, close exactly
 // once). The one ordering rule kept here: a close() called from inside a listener
 // delivers `close` after that event has reached its other listeners.
+//
+// The wasm (postsource_web_core_bg.wasm, next to this file) starts loading on
+// import, with no top-level await: a module Worker would drop the messages posted
+// to it while its imports wait, and bundlers' worker and older targets refuse the
+// syntax. A source made before the wasm is ready is CONNECTING, checks its
+// options at once as usual, and starts its Core when the wasm is ready.
 import initCore, { Core } from './postsource_web_core.js';
 
-// Loads postsource_web_core_bg.wasm next to this file before any import resolves,
-// so `new PostSource()` works right after the import.
-await initCore();
+let coreReady = false;
+const ready = initCore().then(() => {
+  coreReady = true;
+});
+// A failure is reported by each source (and by init()), not as an unhandled rejection.
+ready.catch(() => {});
+
+// The Core's text for an abort (src/report.rs), for a source aborted before it has one.
+const ABORTED = 'The request was aborted.';
 
 const RAW_HEADERS = Symbol('headers as getAllResponseHeaders() text');
 
@@ -92,6 +104,8 @@ function headerLines(headers) {
 /** An EventSource for any method, headers and body. See postsource.d.ts. */
 export class PostSource extends EventTarget {
   #core;
+  #sink;
+  #fail;
   #closed = false;
   #lastEventId = '';
   #origin = '';
@@ -139,17 +153,45 @@ export class PostSource extends EventTarget {
         else this.#dispatch(event);
       },
     };
-    this.#core = new Core(sink, ...coreArgs(this.#url, options));
-    this.#lastEventId = this.#core.lastEventId;
+    const args = coreArgs(this.#url, options);
+    this.#lastEventId = args[5];
+    // The fail path of a source that has no Core yet: the Core's own order.
+    const fail = (kind, reason) => {
+      sink.error(kind, reason, 0, '', -1);
+      sink.close('error');
+    };
+    this.#sink = sink;
+    this.#fail = fail;
+    if (coreReady) {
+      this.#core = new Core(sink, ...args);
+    } else {
+      // What the Core would throw at once: a bad method, header or URL for fetch.
+      new Request(args[0], args[2]);
+      if (args[6]) new Request(args[0], args[6]);
+      ready.then(
+        () => this.#closed || this.#start(args),
+        (e) => this.#closed || fail('network', `The postsource wasm module did not load: ${e}`),
+      );
+    }
     const signal = options.signal;
     if (signal) {
-      const abort = () => this.#closed || this.#core.abort();
+      const abort = () => this.#closed || (this.#core ? this.#core.abort() : fail('aborted', ABORTED));
       // Aborted already: later, as listeners are not attached yet. Aborted from one of
       // this source's listeners: after that event, as for close(). Otherwise at once,
       // so that readyState is CLOSED when abort() returns.
       const later = () => queueMicrotask(abort);
       if (signal.aborted) later();
       else signal.addEventListener('abort', () => (this.#depth > 0 ? later() : abort()), { once: true });
+    }
+  }
+
+  // The Core of a source made before the wasm was ready. What it would throw was
+  // checked when the source was made; only a late surprise lands in `catch`.
+  #start(args) {
+    try {
+      this.#core = new Core(this.#sink, ...args);
+    } catch (e) {
+      this.#fail('network', String(e));
     }
   }
 
@@ -183,12 +225,12 @@ export class PostSource extends EventTarget {
 
   /** 0 CONNECTING, 1 OPEN, 2 CLOSED. */
   get readyState() {
-    return this.#closed ? 2 : this.#core.readyState;
+    return this.#closed ? 2 : (this.#core?.readyState ?? 0);
   }
 
   /** The last event id, sent as Last-Event-ID when reconnecting. */
   get lastEventId() {
-    return this.#closed ? this.#lastEventId : this.#core.lastEventId;
+    return this.#closed || !this.#core ? this.#lastEventId : this.#core.lastEventId;
   }
 
   get [Symbol.toStringTag]() {
@@ -197,7 +239,9 @@ export class PostSource extends EventTarget {
 
   /** Abort the request now. Fires `close` (reason "aborted") once; then nothing. */
   close() {
-    if (!this.#closed) this.#core.close();
+    if (this.#closed) return;
+    if (this.#core) this.#core.close();
+    else this.#sink.close('aborted');
   }
 
   static {
@@ -243,8 +287,10 @@ export function XhrSource(url, options = {}) {
 }
 
 /**
- * For code written for wasm-bindgen's `--target web` convention
- * (`import init, { PostSource } from ...; await init();`): the module is already
- * initialised when the import resolves, so this only resolves.
+ * Resolves when the wasm is loaded (rejects if it cannot be), for code written for
+ * wasm-bindgen's `--target web` convention (`import init, { PostSource } from ...;
+ * await init();`). Not needed: a PostSource made earlier waits for it by itself.
  */
-export default async function init() {}
+export default function init() {
+  return ready;
+}

@@ -181,6 +181,14 @@ struct Rejected {
     content_type: String,
 }
 
+/// The status of a 429 or 503 that is retried (`retryUnavailable`), else 0.
+fn unavailable_status(after: Interruption) -> u16 {
+    match after {
+        Interruption::Unavailable { status } => status,
+        _ => 0,
+    }
+}
+
 fn message_of(error: &JsValue) -> String {
     error
         .dyn_ref::<js_sys::Error>()
@@ -232,10 +240,11 @@ async fn run(inner: Rc<Inner>, options: Options) {
                     conn = Conn::Idle;
                     inner.state.set(CONNECTING);
                     let why = report::interruption_reason(after, &options.limits, &detail);
+                    let status = unavailable_status(after);
                     inner.sink.error(
                         report::interruption_kind(after),
                         &why,
-                        0,
+                        status,
                         "",
                         delay_ms as f64,
                     );
@@ -253,6 +262,9 @@ async fn run(inner: Rc<Inner>, options: Options) {
                     );
                     let status = match failure {
                         Failure::Status { status } => status,
+                        Failure::GaveUp { last, .. } | Failure::Interrupted(last) => {
+                            unavailable_status(last)
+                        }
                         _ => rejected.status,
                     };
                     return inner.fail(

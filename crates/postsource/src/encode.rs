@@ -14,7 +14,7 @@
 //!     event.to_bytes()?,
 //!     "event: update\nid: 7\nretry: 2000\ndata: line one\ndata: line two\n\n"
 //! );
-//! assert_eq!(encode::comment("heartbeat"), ": heartbeat\n\n");
+//! assert_eq!(encode::comment("heartbeat"), ": heartbeat\n");
 //! assert!(Message::new("x").id("a\nb").to_bytes().is_err());
 //! # Ok::<(), encode::EncodeError>(())
 //! ```
@@ -47,6 +47,7 @@ pub struct Message<'a> {
 
 impl<'a> Message<'a> {
     /// An event of type `message` carrying `data` (any text; it may be empty).
+    #[must_use = "a Message is a value: use the one returned"]
     pub fn new(data: &'a str) -> Self {
         Message {
             data,
@@ -55,6 +56,7 @@ impl<'a> Message<'a> {
     }
 
     /// The event type. Empty means the default, `message`.
+    #[must_use = "a Message is a value: use the one returned"]
     pub fn event(mut self, event: &'a str) -> Self {
         self.event = event;
         self
@@ -62,12 +64,14 @@ impl<'a> Message<'a> {
 
     /// The event id, which clients send back as `Last-Event-ID` when they reconnect.
     /// An empty id resets the client's last event id.
+    #[must_use = "a Message is a value: use the one returned"]
     pub fn id(mut self, id: &'a str) -> Self {
         self.id = Some(id);
         self
     }
 
     /// Tell the client to wait this many milliseconds before reconnecting.
+    #[must_use = "a Message is a value: use the one returned"]
     pub fn retry(mut self, ms: u64) -> Self {
         self.retry = Some(ms);
         self
@@ -117,8 +121,13 @@ impl<'a> Message<'a> {
     }
 }
 
-/// A comment: `: text`, one line per line of `text`, then a blank line. Clients
-/// ignore it; it keeps proxies and idle timers from closing a quiet stream.
+/// A comment: `: text`, one line per line of `text`. Clients ignore it; it keeps
+/// proxies and idle timers from closing a quiet stream.
+///
+/// Lines only, with no blank line after them: a blank line ends a block, and the
+/// decoders in the openai SDK and httpx-sse turn a block with no data (after an
+/// id, say) into an empty event. Written between events, as [`Message`]s end
+/// their own blocks, a comment line is complete as it is.
 pub fn comment(text: &str) -> Bytes {
     let mut out = BytesMut::with_capacity(text.len() + 4);
     for line in Lines::new(text) {
@@ -130,20 +139,20 @@ pub fn comment(text: &str) -> Bytes {
             out.put_u8(b'\n');
         }
     }
-    out.put_u8(b'\n');
     out.freeze()
 }
 
-/// The keep-alive comment servers send on idle streams: `: keep-alive`.
+/// The keep-alive comment servers send on idle streams: the line `: keep-alive`
+/// (a line, not a block, as [`comment`] explains).
 pub fn keep_alive() -> Bytes {
-    Bytes::from_static(b": keep-alive\n\n")
+    Bytes::from_static(b": keep-alive\n")
 }
 
-/// A lone `retry:` field (and a blank line), to set the reconnection time.
+/// A lone `retry:` line, to set the reconnection time. Clients apply it as they
+/// read it; no blank line follows (see [`comment`]).
 pub fn retry(ms: u64) -> Bytes {
     let mut out = BytesMut::with_capacity(16);
     put_retry(&mut out, ms);
-    out.put_u8(b'\n');
     out.freeze()
 }
 
@@ -250,13 +259,13 @@ mod tests {
 
     #[test]
     fn retry_digits() {
-        assert_eq!(retry(0), "retry: 0\n\n");
-        assert_eq!(retry(u64::MAX), "retry: 18446744073709551615\n\n");
+        assert_eq!(retry(0), "retry: 0\n");
+        assert_eq!(retry(u64::MAX), "retry: 18446744073709551615\n");
     }
 
     #[test]
     fn multi_line_comment() {
-        assert_eq!(comment("a\nb"), ": a\n: b\n\n");
-        assert_eq!(comment(""), ":\n\n");
+        assert_eq!(comment("a\nb"), ": a\n: b\n");
+        assert_eq!(comment(""), ":\n");
     }
 }

@@ -27,9 +27,14 @@ impl Sink for Data {
                 self.out.write_all(b"\n")?;
             }
             Item::Open(open) if self.include => {
-                write_head(&mut self.out, open)?;
+                write_head(&mut self.out, open.status, &open.headers)?;
             }
             Item::Error(failure) => {
+                // As curl -i: the head of a rejected response too.
+                if let Some(status) = failure.status.filter(|_| self.include) {
+                    write_head(&mut self.out, status, &failure.headers)?;
+                    self.out.flush()?;
+                }
                 let _ = writeln!(io::stderr(), "postsource: {}", failure.message);
                 return Ok(());
             }
@@ -40,9 +45,13 @@ impl Sink for Data {
 }
 
 /// `HTTP 200 OK`, the headers, a blank line.
-pub(crate) fn write_head(out: &mut dyn Write, open: &super::Open) -> io::Result<()> {
-    writeln!(out, "HTTP {}", status_text(open.status))?;
-    for (name, value) in &open.headers {
+pub(crate) fn write_head(
+    out: &mut dyn Write,
+    status: u16,
+    headers: &[(String, String)],
+) -> io::Result<()> {
+    writeln!(out, "HTTP {}", status_text(status))?;
+    for (name, value) in headers {
         writeln!(out, "{name}: {value}")?;
     }
     writeln!(out)

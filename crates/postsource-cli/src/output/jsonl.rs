@@ -116,6 +116,7 @@ mod tests {
             message: "refused".into(),
             status: None,
             body: None,
+            headers: Vec::new(),
         });
         assert_eq!(
             to_json(&err, false).unwrap().to_string(),

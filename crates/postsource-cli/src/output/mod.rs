@@ -45,6 +45,8 @@ pub struct Failure {
     pub status: Option<u16>,
     /// The first bytes of an error response's body, when one was received.
     pub body: Option<String>,
+    /// The headers of that response (shown by `-i` and `-v`; not in jsonl).
+    pub headers: Vec<(String, String)>,
 }
 
 /// Why a run ended (the `reason` of the `close` line).

@@ -98,11 +98,7 @@ impl Pretty {
                     .map_or("", |(_, v)| v.as_str());
                 let _ = writeln!(b, " · {kind} · {}", open.url);
                 if self.include {
-                    for (name, value) in &open.headers {
-                        b.push_str("  ");
-                        p.paint(b, DIM, &format!("{name}:"));
-                        let _ = writeln!(b, " {value}");
-                    }
+                    write_headers(b, &p, &open.headers);
                 }
             }
             Item::Event(ev) => {
@@ -149,6 +145,9 @@ impl Pretty {
             Item::Error(failure) => {
                 p.paint(b, BAD, &format!("error ({})", failure.kind));
                 let _ = writeln!(b, " {}", failure.message);
+                if self.include {
+                    write_headers(b, &p, &failure.headers);
+                }
                 if let Some(body) = failure.body.as_deref().filter(|s| !s.is_empty()) {
                     write_data(b, &p, body);
                 }
@@ -305,6 +304,15 @@ fn typed_summary(event: &Value) -> Option<String> {
 }
 
 /// The data block: JSON objects and arrays pretty-printed, other text as is; indented.
+/// `-i`: a response's headers, indented under its line.
+fn write_headers(b: &mut String, p: &Palette, headers: &[(String, String)]) {
+    for (name, value) in headers {
+        b.push_str("  ");
+        p.paint(b, DIM, &format!("{name}:"));
+        let _ = writeln!(b, " {value}");
+    }
+}
+
 fn write_data(b: &mut String, p: &Palette, data: &str) {
     let trimmed = data.trim_start();
     if (trimmed.starts_with('{') || trimmed.starts_with('['))

@@ -23,8 +23,14 @@ impl Raw {
 impl Sink for Raw {
     fn write(&mut self, item: &Item) -> io::Result<()> {
         match item {
-            Item::Open(open) if self.include => super::data::write_head(&mut self.out, open)?,
+            Item::Open(open) if self.include => {
+                super::data::write_head(&mut self.out, open.status, &open.headers)?;
+            }
             Item::Error(failure) => {
+                if let Some(status) = failure.status.filter(|_| self.include) {
+                    super::data::write_head(&mut self.out, status, &failure.headers)?;
+                    self.out.flush()?;
+                }
                 let _ = writeln!(io::stderr(), "postsource: {}", failure.message);
                 return Ok(());
             }

@@ -77,6 +77,9 @@ impl Sink for Verbose {
                 let mut text = format!("* error ({}): {}\n", failure.kind, failure.message);
                 if let Some(status) = failure.status {
                     text.push_str(&format!("< HTTP {}\n", status_text(status)));
+                    for (name, value) in &failure.headers {
+                        text.push_str(&format!("< {name}: {value}\n"));
+                    }
                 }
                 text
             }

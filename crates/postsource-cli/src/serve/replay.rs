@@ -86,7 +86,7 @@ pub(crate) async fn replay(
                     Err(_) => continue, // a hand-edited line that cannot be framed
                 }
             }
-            Entry::Comment(text) => Out::Meta(sse::comment_line(text)),
+            Entry::Comment(text) => Out::Meta(encode::comment(text)),
             Entry::Retry(ms) => {
                 pending_retry = Some(*ms);
                 carried = carried.saturating_add(delay);

@@ -148,7 +148,7 @@ impl Stream for SseBody {
                 };
                 if idle && this.at_line_start {
                     this.reset_keep_alive();
-                    Poll::Ready(Some(Ok(comment_line("keep-alive"))))
+                    Poll::Ready(Some(Ok(postsource::encode::keep_alive())))
                 } else {
                     Poll::Pending
                 }
@@ -206,12 +206,6 @@ fn build(app: &Arc<App>, info: ReqInfo, inner: Gen, keep_alive: Option<Duration>
     // Tells nginx-style proxies not to buffer the stream.
     headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
     response
-}
-
-/// A comment as lines only, without the blank line that would end a block.
-pub(crate) fn comment_line(text: &str) -> Bytes {
-    let block = postsource::encode::comment(text);
-    block.slice(..block.len() - 1)
 }
 
 /// Encodes an event; the endpoints only pass fields they built themselves, so a

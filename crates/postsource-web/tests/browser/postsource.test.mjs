@@ -128,6 +128,18 @@ test('204 ends the stream cleanly: close with reason no_content and no error', a
   assert.equal(log[0].reason, 'no_content');
 });
 
+test('a 503 retried under retryUnavailable carries its status, on the retry and on giving up', async () => {
+  const log = await run(async ({ api }) => {
+    const s = new postsource.PostSource(`${api}/status/503`, { retryUnavailable: true, maxRetries: 1, retry: 10 });
+    return ended(s, trace(s));
+  });
+  assert.deepEqual(log.map((e) => [e.type, e.kind ?? e.reason, e.status, e.reconnecting]), [
+    ['error', 'status', 503, true],
+    ['error', 'status', 503, false],
+    ['close', 'error', undefined, undefined],
+  ]);
+});
+
 test('close() mid-stream settles at once, fires close once, nothing after, and the server sees the disconnect', async () => {
   const token = `close-${Date.now()}`;
   const log = await run(async ({ api, token }) => {
@@ -452,6 +464,36 @@ test('XhrSource: close() mid-stream with no console error and nothing pending', 
   assert.equal(log[2].reason, 'aborted');
   assert.deepEqual(errors.slice(before), [], 'no console error');
   assert.ok(await eventually(async () => (await seen(token)).disconnected >= 1), 'server saw the disconnect');
+});
+
+test('a module Worker that imports the module gets the messages posted to it at once; sources made before the wasm loads work and close', async () => {
+  const logs = await run(async ({ api }) => {
+    const module = new URL('../postsource.js', location.href).href;
+    const src = `import { PostSource } from ${JSON.stringify(module)};
+      self.onmessage = (m) => {
+        const closed = new PostSource(m.data);
+        const log = [['made', closed.readyState]];
+        closed.addEventListener('close', (e) => log.push(['close', e.reason, closed.readyState]));
+        closed.close();
+        log.push(['returned', closed.readyState]);
+        const s = new PostSource(m.data, { reconnect: 'never' });
+        s.addEventListener('message', (e) => log.push(['message', e.data]));
+        s.addEventListener('close', (e) => { log.push(['close', e.reason]); postMessage(log); });
+      };`;
+    const worker = new Worker(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })), { type: 'module' });
+    worker.postMessage(`${api}/named`);
+    const log = await new Promise((resolve) => {
+      worker.onmessage = (e) => resolve(e.data);
+      worker.onerror = (e) => resolve([['worker error', e.message]]);
+      setTimeout(() => resolve([['timeout']]), 10_000);
+    });
+    worker.terminate();
+    return log;
+  });
+  assert.deepEqual(logs, [
+    ['made', 0], ['close', 'aborted', 2], ['returned', 2],
+    ['message', 'plain'], ['close', 'eof'],
+  ]);
 });
 
 test('in a module Web Worker: named events with ids to the end of the stream; close() mid-stream, seen by the server', async () => {

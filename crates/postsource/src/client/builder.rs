@@ -386,7 +386,9 @@ impl EventSourceBuilder {
     }
 
     /// How many bytes of a rejected response's body an error keeps (default
-    /// [`DEFAULT_MAX_ERROR_BODY`]; 0 keeps none).
+    /// [`DEFAULT_MAX_ERROR_BODY`]; 0 keeps none). The body is read for at most 10 s,
+    /// and no longer than the idle timeout without bytes or the total timeout; the
+    /// error then carries what had arrived.
     pub fn max_error_body(mut self, bytes: usize) -> Self {
         self.max_error_body = bytes;
         self
@@ -433,6 +435,14 @@ impl EventSourceBuilder {
             return Err(Error::builder(format!("not an HTTP URL: {}", parts.url)));
         }
         parts.take_url_credentials();
+        if self.client.is_some()
+            && (self.connect_timeout.is_some() || self.insecure || self.compressed)
+        {
+            return Err(Error::builder(
+                "connect_timeout, danger_accept_invalid_certs and compressed are settings of \
+                 the builder's own client: set them on the reqwest client given to client()",
+            ));
+        }
         let mut config = self.config;
         if config.resume.last_event_id.is_empty() {
             // A Last-Event-ID header given by hand is the initial id: the session

@@ -59,6 +59,10 @@ pub use crate::protocol::{Interruption, ReconnectInfo, ResumeState};
 /// The HTTP types of the API, re-exported so callers need not depend on them.
 pub use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use request::Parts;
+/// The reqwest this crate is built on (0.13), for [`EventSourceBuilder::client`]
+/// and [`EventSource::from_request`]: a client from another reqwest version is
+/// another type.
+pub use reqwest;
 pub use url::Url;
 
 /// Polls in a row that make progress before yielding to other tasks.
@@ -82,6 +86,8 @@ pub struct EventSource {
     conn: Conn,
     /// The reqwest error behind the latest `connection_lost`, for the final error.
     last_error: Option<reqwest::Error>,
+    /// The headers of the latest 429 or 503 that is retried.
+    unavailable: Option<Box<HeaderMap>>,
     /// The URL of the latest request or response, for errors: `None` before the
     /// first, `Some(None)` while it is the original request's (the usual case, kept
     /// without a copy: a source lives as long as its stream).
@@ -172,7 +178,9 @@ impl EventSource {
 
     /// A source from your own reqwest request, so your client's TLS, proxy, auth
     /// and redirect settings apply. The body must be bytes (not a stream), since a
-    /// reconnection sends it again.
+    /// reconnection sends it again. The request's method, URL, headers and body are
+    /// kept; its own `timeout` and `version` are not (a reqwest timeout covers the
+    /// whole body, which would cut a stream): use the builder's timeouts.
     pub fn from_request(request: reqwest::RequestBuilder) -> EventSourceBuilder {
         EventSourceBuilder::from_request(request)
     }
@@ -188,6 +196,7 @@ impl EventSource {
             max_error_body: setup.max_error_body,
             conn: Conn::Idle,
             last_error: None,
+            unavailable: None,
             url: None,
             origin,
             timer: None,
@@ -532,7 +541,12 @@ impl EventSource {
                 }));
                 Step::Progress
             }
-            Verdict::NoContent | Verdict::RetryLater => Step::Progress,
+            Verdict::RetryLater => {
+                // For the error of giving up (its Retry-After, say), if it comes to that.
+                self.unavailable = Some(Box::new(headers));
+                Step::Progress
+            }
+            Verdict::NoContent => Step::Progress,
         }
     }
 
@@ -570,10 +584,14 @@ impl EventSource {
     }
 
     fn failure_error(&mut self, failure: Failure) -> Error {
+        // The last URL a response came from, else the one asked (a timeout before
+        // any response still says where it was waiting).
         let url = self
             .url
             .as_ref()
-            .map(|url| url.as_deref().unwrap_or(&self.parts.url).clone());
+            .and_then(|url| url.as_deref())
+            .unwrap_or(&self.parts.url)
+            .clone();
         let error = match failure {
             Failure::Status { status } => Error::new(
                 ErrorKind::Status,
@@ -604,7 +622,7 @@ impl EventSource {
             )
             .with_timeout(Timeout::Total),
         };
-        error.with_url(url)
+        error.with_url(Some(url))
     }
 
     fn interruption_error(&mut self, why: Interruption) -> Error {
@@ -625,7 +643,7 @@ impl EventSource {
             Interruption::Unavailable { status } => {
                 Error::new(ErrorKind::Status, "the server is unavailable").with_response(
                     StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
-                    HeaderMap::new(),
+                    self.unavailable.take().map(|h| *h).unwrap_or_default(),
                     None,
                 )
             }

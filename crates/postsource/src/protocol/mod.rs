@@ -394,8 +394,10 @@ impl Session {
         self.parser.finish();
         // A POST is resumed only with an id the server gave in this session (one
         // restored from a saved state may be stale or from another server), and
-        // never without an id to send (after an empty `id:`, say).
-        let resumable = self.parser.stream_set_an_id() && !self.parser.last_event_id().is_empty();
+        // never without an id to send (after an empty `id:`, or an id with a
+        // control character, which no header value can carry).
+        let id = self.parser.last_event_id();
+        let resumable = self.parser.stream_set_an_id() && !id.is_empty() && is_header_value(id);
         let auto = self.policy.idempotent || resumable;
         let go = match self.policy.reconnect {
             Reconnect::Auto => auto,
@@ -533,4 +535,10 @@ impl Session {
         self.phase = Phase::Done;
         self.out.push_back(output);
     }
+}
+
+/// Whether `text` can be a header value as it is (`http`'s rule: no control
+/// character but tab), so that `Last-Event-ID` can carry it.
+fn is_header_value(text: &str) -> bool {
+    text.bytes().all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f))
 }

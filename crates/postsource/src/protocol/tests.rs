@@ -47,6 +47,27 @@ fn auto_does_not_resend_a_post_without_an_id() {
 }
 
 #[test]
+fn auto_does_not_resend_a_post_whose_id_no_header_can_carry() {
+    for (stream, resends) in [
+        ("id: job\x7f1\ndata: a\n\n", false),
+        ("id: job\x011\ndata: a\n\n", false),
+        ("id: job\t\u{e9}1\ndata: a\n\n", true),
+    ] {
+        let mut s = Session::new(config("POST"), 0);
+        open(&mut s, 1);
+        s.on_bytes(2, Bytes::from(stream.as_bytes().to_vec()));
+        assert_eq!(drain(&mut s).len(), 1, "{stream:?}");
+        s.connection_lost(3, Interruption::Eof);
+        let next = drain(&mut s);
+        assert_eq!(
+            matches!(next[..], [Output::Reconnecting { .. }]),
+            resends,
+            "{stream:?}: {next:?}"
+        );
+    }
+}
+
+#[test]
 fn auto_does_not_resend_a_post_on_a_restored_id_alone() {
     // The id is the caller's (a saved state), and the server sends none of its own.
     let restored = || Config {
