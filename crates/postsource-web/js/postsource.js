@@ -105,7 +105,6 @@ function headerLines(headers) {
 export class PostSource extends EventTarget {
   #core;
   #sink;
-  #fail;
   #closed = false;
   #lastEventId = '';
   #origin = '';
@@ -155,13 +154,7 @@ export class PostSource extends EventTarget {
     };
     const args = coreArgs(this.#url, options);
     this.#lastEventId = args[5];
-    // The fail path of a source that has no Core yet: the Core's own order.
-    const fail = (kind, reason) => {
-      sink.error(kind, reason, 0, '', -1);
-      sink.close('error');
-    };
     this.#sink = sink;
-    this.#fail = fail;
     if (coreReady) {
       this.#core = new Core(sink, ...args);
     } else {
@@ -170,12 +163,12 @@ export class PostSource extends EventTarget {
       if (args[6]) new Request(args[0], args[6]);
       ready.then(
         () => this.#closed || this.#start(args),
-        (e) => this.#closed || fail('network', `The postsource wasm module did not load: ${e}`),
+        (e) => this.#closed || this.#fail('network', `The postsource wasm module did not load: ${e}`),
       );
     }
     const signal = options.signal;
     if (signal) {
-      const abort = () => this.#closed || (this.#core ? this.#core.abort() : fail('aborted', ABORTED));
+      const abort = () => this.#closed || (this.#core ? this.#core.abort() : this.#fail('aborted', ABORTED));
       // Aborted already: later, as listeners are not attached yet. Aborted from one of
       // this source's listeners: after that event, as for close(). Otherwise at once,
       // so that readyState is CLOSED when abort() returns.
@@ -193,6 +186,12 @@ export class PostSource extends EventTarget {
     } catch (e) {
       this.#fail('network', String(e));
     }
+  }
+
+  // A failure of a source that has no Core (yet), in the Core's own order.
+  #fail(kind, reason) {
+    this.#sink.error(kind, reason, 0, '', -1);
+    this.#sink.close('error');
   }
 
   #fire(type, fields) {

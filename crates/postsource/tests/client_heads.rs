@@ -7,7 +7,7 @@
 mod client_support;
 
 use postsource::client::{EventSource, Reconnect, SseItem};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 
 use client_support::*;
@@ -25,14 +25,7 @@ async fn raw_server(
             let Ok((mut tcp, _)) = listener.accept().await else {
                 return;
             };
-            let mut head = Vec::new();
-            let mut buf = [0u8; 1024];
-            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                match tcp.read(&mut buf).await {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => head.extend_from_slice(&buf[..n]),
-                }
-            }
+            let head = read_head(&mut tcp).await;
             let _ = tx.send(String::from_utf8_lossy(&head).into_owned());
             let _ = tcp.write_all(&response).await;
             let _ = tcp.shutdown().await;

@@ -8,8 +8,8 @@ mod client_support;
 
 use std::sync::Arc;
 
-use postsource::client::{CloseReason, ErrorKind, EventSource, Reconnect, SseItem};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use postsource::client::{CloseReason, Error, ErrorKind, EventSource, Reconnect, SseItem};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::ServerConfig;
@@ -17,7 +17,7 @@ use tokio_rustls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 
 use client_support::*;
 
-/// Serves one TLS connection per response in `heads_and_bodies`, each closed
+/// Serves one TLS connection per response in `responses`, each closed
 /// without close_notify; returns the `https://localhost:PORT` base URL.
 async fn tls_server(responses: Vec<&'static str>) -> String {
     let key = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
@@ -42,14 +42,7 @@ async fn tls_server(responses: Vec<&'static str>) -> String {
             let Ok(mut tls) = acceptor.accept(tcp).await else {
                 continue;
             };
-            let mut head = Vec::new();
-            let mut buf = [0u8; 1024];
-            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                match tls.read(&mut buf).await {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => head.extend_from_slice(&buf[..n]),
-                }
-            }
+            read_head(&mut tls).await;
             let _ = tls.write_all(response.as_bytes()).await;
             let _ = tls.flush().await;
             // Dropped without `shutdown`: the TCP connection closes with no close_notify.
@@ -59,18 +52,22 @@ async fn tls_server(responses: Vec<&'static str>) -> String {
     format!("https://localhost:{port}/")
 }
 
+/// Everything one GET without reconnection yields, `-k` or not.
+async fn items_of(url: String, accept_invalid_certs: bool) -> Vec<Result<SseItem, Error>> {
+    let mut source = EventSource::get(url)
+        .danger_accept_invalid_certs(accept_invalid_certs)
+        .reconnect(Reconnect::Never)
+        .build()
+        .unwrap();
+    bounded(collect(&mut source, 10)).await
+}
+
 const CLOSE_DELIMITED: &str = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\
     connection: close\r\n\r\ndata: one\n\ndata: two\n\ndata: cut";
 
 #[tokio::test]
 async fn a_close_delimited_body_ends_without_close_notify() {
-    let url = tls_server(vec![CLOSE_DELIMITED]).await;
-    let mut source = EventSource::get(url)
-        .danger_accept_invalid_certs(true)
-        .reconnect(Reconnect::Never)
-        .build()
-        .unwrap();
-    let items = bounded(collect(&mut source, 10)).await;
+    let items = items_of(tls_server(vec![CLOSE_DELIMITED]).await, true).await;
     assert_eq!(datas(&items), ["one", "two"], "{items:?}");
     assert!(
         matches!(terminal(&items), Ok(SseItem::Closed(CloseReason::Eof))),
@@ -85,12 +82,7 @@ async fn a_chunked_body_cut_short_is_still_an_error() {
          transfer-encoding: chunked\r\n\r\nb\r\ndata: one\n\n\r\n",
     ])
     .await;
-    let mut source = EventSource::get(url)
-        .danger_accept_invalid_certs(true)
-        .reconnect(Reconnect::Never)
-        .build()
-        .unwrap();
-    let items = bounded(collect(&mut source, 10)).await;
+    let items = items_of(url, true).await;
     assert_eq!(datas(&items), ["one"], "{items:?}");
     let Err(e) = terminal(&items) else {
         panic!("{items:?}")
@@ -100,12 +92,7 @@ async fn a_chunked_body_cut_short_is_still_an_error() {
 
 #[tokio::test]
 async fn a_self_signed_certificate_is_refused_unless_accepted() {
-    let url = tls_server(vec![CLOSE_DELIMITED]).await;
-    let mut source = EventSource::get(url)
-        .reconnect(Reconnect::Never)
-        .build()
-        .unwrap();
-    let items = bounded(collect(&mut source, 10)).await;
+    let items = items_of(tls_server(vec![CLOSE_DELIMITED]).await, false).await;
     let Err(e) = terminal(&items) else {
         panic!("{items:?}")
     };

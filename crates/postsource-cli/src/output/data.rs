@@ -29,19 +29,26 @@ impl Sink for Data {
             Item::Open(open) if self.include => {
                 write_head(&mut self.out, open.status, &open.headers)?;
             }
-            Item::Error(failure) => {
-                // As curl -i: the head of a rejected response too.
-                if let Some(status) = failure.status.filter(|_| self.include) {
-                    write_head(&mut self.out, status, &failure.headers)?;
-                    self.out.flush()?;
-                }
-                let _ = writeln!(io::stderr(), "postsource: {}", failure.message);
-                return Ok(());
-            }
+            Item::Error(failure) => return write_failure(&mut self.out, self.include, failure),
             _ => return Ok(()),
         }
         self.out.flush()
     }
+}
+
+/// A failure in the plain modes: with `include`, as curl -i, the head of the
+/// rejected response on `out`; the message on stderr.
+pub(crate) fn write_failure(
+    out: &mut dyn Write,
+    include: bool,
+    failure: &super::Failure,
+) -> io::Result<()> {
+    if let Some(status) = failure.status.filter(|_| include) {
+        write_head(out, status, &failure.headers)?;
+        out.flush()?;
+    }
+    let _ = writeln!(io::stderr(), "postsource: {}", failure.message);
+    Ok(())
 }
 
 /// `HTTP 200 OK`, the headers, a blank line.

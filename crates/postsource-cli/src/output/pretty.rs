@@ -303,7 +303,6 @@ fn typed_summary(event: &Value) -> Option<String> {
     }
 }
 
-/// The data block: JSON objects and arrays pretty-printed, other text as is; indented.
 /// `-i`: a response's headers, indented under its line.
 fn write_headers(b: &mut String, p: &Palette, headers: &[(String, String)]) {
     for (name, value) in headers {
@@ -313,6 +312,7 @@ fn write_headers(b: &mut String, p: &Palette, headers: &[(String, String)]) {
     }
 }
 
+/// The data block: JSON objects and arrays pretty-printed, other text as is; indented.
 fn write_data(b: &mut String, p: &Palette, data: &str) {
     let trimmed = data.trim_start();
     if (trimmed.starts_with('{') || trimmed.starts_with('['))

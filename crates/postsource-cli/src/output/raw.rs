@@ -27,12 +27,7 @@ impl Sink for Raw {
                 super::data::write_head(&mut self.out, open.status, &open.headers)?;
             }
             Item::Error(failure) => {
-                if let Some(status) = failure.status.filter(|_| self.include) {
-                    super::data::write_head(&mut self.out, status, &failure.headers)?;
-                    self.out.flush()?;
-                }
-                let _ = writeln!(io::stderr(), "postsource: {}", failure.message);
-                return Ok(());
+                return super::data::write_failure(&mut self.out, self.include, failure);
             }
             _ => return Ok(()),
         }

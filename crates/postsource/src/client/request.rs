@@ -168,3 +168,22 @@ pub(super) fn strip_body_headers(headers: &mut HeaderMap) {
         headers.remove(name);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The session's rule for an id it may resume a POST with (no std `http` in
+    /// the sans-IO core) is the header rule that decides whether the id is sent.
+    #[test]
+    fn the_session_and_the_header_agree_on_which_ids_can_be_sent() {
+        for c in (0u32..0x100).filter_map(char::from_u32) {
+            let id = format!("a{c}b");
+            assert_eq!(
+                crate::protocol::is_header_value(&id),
+                HeaderValue::from_str(&id).is_ok(),
+                "{c:?}"
+            );
+        }
+    }
+}

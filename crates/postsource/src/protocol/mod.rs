@@ -539,6 +539,6 @@ impl Session {
 
 /// Whether `text` can be a header value as it is (`http`'s rule: no control
 /// character but tab), so that `Last-Event-ID` can carry it.
-fn is_header_value(text: &str) -> bool {
+pub(crate) fn is_header_value(text: &str) -> bool {
     text.bytes().all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f))
 }

@@ -298,3 +298,18 @@ pub fn terminal(items: &[Result<SseItem, Error>]) -> &Result<SseItem, Error> {
 pub async fn bounded<T>(f: impl Future<Output = T>) -> T {
     tokio::time::timeout(MUST, f).await.expect("in time")
 }
+
+/// Reads a request head, up to its blank line (or the end), from a raw
+/// connection: for the servers that write their responses byte for byte.
+pub async fn read_head(io: &mut (impl tokio::io::AsyncRead + Unpin)) -> Vec<u8> {
+    use tokio::io::AsyncReadExt;
+    let mut head = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        match io.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+        }
+    }
+    head
+}
