@@ -1,16 +1,18 @@
 //! `postsource serve`: a local SSE server for building and testing clients.
 //!
-//! It owns the router, the listener on 127.0.0.1, CORS, the per-request log on stderr
-//! and graceful shutdown. Each endpoint family lives in its own module (`echo`;
-//! `chat`, `responses` and `messages`, the simulated `model` in the shapes of
-//! OpenAI's two APIs and Anthropic's; `mcp`, a Model Context Protocol server; `ticks`,
-//! `replay`, `testing`); `sse` is the one place that turns a stream of
-//! encoded events into a response, so keep-alive comments, shutdown and the "client
-//! went away" log line behave the same on every endpoint; `body` bounds request
-//! bodies, and `signals` catches the signals that stop the server. The server is
-//! also started in-process by `postsource demo` and by the tests, which is why
+//! It owns the router, CORS, the per-request log on stderr and graceful shutdown;
+//! `accept` serves the listener on 127.0.0.1, with a deadline on request heads.
+//! Each endpoint family lives in its own module (`echo`; `chat`, `responses` and
+//! `messages`, the simulated `model` in the shapes of OpenAI's two APIs and
+//! Anthropic's; `mcp`, a Model Context Protocol server; `ticks`, `replay`,
+//! `testing`); `sse` is the one place that turns a stream of encoded events into a
+//! response, so keep-alive comments, shutdown and the "client went away" log line
+//! behave the same on every endpoint; `body` bounds request bodies, and `signals`
+//! catches the signals that stop the server. The server is also started in-process
+//! by `postsource demo` and by the tests, which is why
 //! [`start`] returns a handle instead of blocking.
 
+mod accept;
 mod body;
 mod chat;
 mod echo;
@@ -99,7 +101,7 @@ pub struct Server {
     /// The bound address (useful with port 0).
     pub addr: SocketAddr,
     shutdown: CancellationToken,
-    task: JoinHandle<std::io::Result<()>>,
+    task: JoinHandle<()>,
 }
 
 impl Server {
@@ -151,12 +153,12 @@ pub async fn start(config: Config) -> Result<Server, String> {
         .await
         .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", config.port))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let signal = shutdown.clone();
-    let task = tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(signal.cancelled_owned())
-            .await
-    });
+    let task = tokio::spawn(accept::serve(
+        listener,
+        router,
+        accept::HEAD_TIMEOUT,
+        shutdown.clone(),
+    ));
     Ok(Server {
         addr,
         shutdown,
