@@ -330,7 +330,8 @@ Test endpoints, for client conformance:
         The first line on stdout is `listening on http://127.0.0.1:PORT` (useful with \
         --port 0). One log line per request goes to stderr; a stream logs again when it \
         ends, saying whether it completed or the client disconnected (generation stops \
-        at once). Ctrl-C or SIGTERM shuts it down gracefully: open streams are ended, \
+        at once). A connection that has not sent its request head within 30 s is \
+        closed. Ctrl-C or SIGTERM shuts it down gracefully: open streams are ended, \
         then the server exits.",
     after_long_help = SERVE_ENDPOINTS
 )]
